@@ -1,0 +1,58 @@
+# One task runner: README.md and .ci/run call these targets verbatim.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STACK := bash deploy/local/stack.sh
+
+.PHONY: setup demo test check unit integration stack-start stack-stop stack-status schemas clean
+
+# The virtual environment is rebuilt when the dependencies change.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --editable '.[dev]'
+	touch $@
+
+## setup: virtual environment, Python packages, Kafka jars and PostgreSQL (what a fresh machine lacks)
+setup: $(VENV)/.installed
+	$(STACK) install
+
+## demo: the whole pipeline on this machine: stack, three services, sample signals, a bundle
+demo: setup
+	$(BIN)/seinpost demo
+
+## test: static checks, then unit and integration tests against the real Kafka and PostgreSQL
+test: setup check
+	$(BIN)/pytest --durations=10
+
+## check: ruff, mypy, import boundaries, JSON Schemas in step with the models
+check: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python -m schemas.export --check
+
+unit: $(VENV)/.installed
+	$(BIN)/pytest tests/unit
+
+integration: setup
+	$(BIN)/pytest tests/integration
+
+stack-start:
+	$(STACK) start
+
+stack-stop:
+	$(STACK) stop
+
+stack-status:
+	$(STACK) status
+
+## schemas: regenerate schemas/jsonschema from the models
+schemas: $(VENV)/.installed
+	$(BIN)/python -m schemas.export
+
+clean:
+	$(STACK) stop || true
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache
