@@ -1,0 +1,61 @@
+"""Seinpost event contract: versioned pydantic models, topic names and their JSON Schemas.
+
+This package depends on pydantic only and never imports a service.
+"""
+
+from schemas import topics, vocabulary
+from schemas.v1 import (
+    SCHEMA_VERSION,
+    AgeBand,
+    ClassificationV1,
+    CountCellV1,
+    DeadLetterEventV1,
+    DeadLetterV1,
+    DomainTagV1,
+    EvidenceV1,
+    KnowledgeType,
+    PolicyBundleEventV1,
+    PolicyBundleV1,
+    RedactionCountV1,
+    RedactionKind,
+    SignalClassifiedEventV1,
+    SignalClassifiedV1,
+    SignalContentV1,
+    SignalSubmissionV1,
+    SignalSubmittedEventV1,
+    SignalSubmittedV1,
+    TargetGroupV1,
+    dead_letter_event,
+    policy_bundle_event,
+    signal_classified_event,
+    signal_submitted_event,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AgeBand",
+    "ClassificationV1",
+    "CountCellV1",
+    "DeadLetterEventV1",
+    "DeadLetterV1",
+    "DomainTagV1",
+    "EvidenceV1",
+    "KnowledgeType",
+    "PolicyBundleEventV1",
+    "PolicyBundleV1",
+    "RedactionCountV1",
+    "RedactionKind",
+    "SignalClassifiedEventV1",
+    "SignalClassifiedV1",
+    "SignalContentV1",
+    "SignalSubmissionV1",
+    "SignalSubmittedEventV1",
+    "SignalSubmittedV1",
+    "TargetGroupV1",
+    "dead_letter_event",
+    "policy_bundle_event",
+    "signal_classified_event",
+    "signal_submitted_event",
+    "topics",
+    "vocabulary",
+]

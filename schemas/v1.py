@@ -1,0 +1,398 @@
+"""Version 1 of the Seinpost events: the contract between intake, classifier, aggregator
+and every outside system that subscribes.
+
+Rules (see ``schemas/VERSIONING.md``):
+- within v1 changes are additive only: a new optional field, a new enum value for the
+  slug fields (they are open vocabularies), a new minor ``schema_version`` ("1.1");
+- consumers accept every ``1.x`` and ignore fields they do not know;
+- anything else is v2: new models beside these and new topics (``...v2``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Final, Generic, Literal, TypeVar
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+SCHEMA_VERSION: Final = "1.0"
+"""What producers of this code base write. Consumers of v1 accept any ``1.x``."""
+
+TEXT_MAX_LENGTH: Final = 2000
+TEXT_MIN_LENGTH: Final = 10
+
+SchemaVersion = Annotated[
+    str,
+    StringConstraints(pattern=r"^1\.\d{1,3}$"),
+    Field(
+        description="Version of the event schema, `1.<minor>`. A v1 consumer accepts every 1.x "
+        "and ignores fields it does not know; 2.x never appears on a v1 topic.",
+        examples=["1.0"],
+    ),
+]
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,47}$"),
+]
+"""A code from an open vocabulary (vindplaats, reporter role, family situation, domain)."""
+
+OrganisationId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$"),
+]
+
+PlaceName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
+]
+
+
+class _Model(BaseModel):
+    """Events are values: immutable, and unknown fields are ignored (additive evolution)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", use_enum_values=False)
+
+
+class KnowledgeType(StrEnum):
+    """Whose knowledge the signal carries; bundles show both side by side."""
+
+    PROFESSIONAL = "professionele_kennis"
+    LIVED_EXPERIENCE = "ervaringskennis"
+
+
+class AgeBand(StrEnum):
+    """Age of the children a signal is about."""
+
+    BABY_TODDLER = "0-2"
+    PRESCHOOL = "3-5"
+    PRIMARY_SCHOOL = "6-11"
+    SECONDARY_SCHOOL = "12-17"
+    YOUNG_ADULT = "18-24"
+
+
+class TargetGroupV1(_Model):
+    age_bands: list[AgeBand] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Age bands of the children concerned; empty when not known.",
+    )
+    family_situations: list[Slug] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Family situations, e.g. `eenoudergezin`, `groot_gezin`, `nieuwkomers`; "
+        "codes from the open vocabulary in `schemas.vocabulary`.",
+    )
+
+
+class SignalContentV1(_Model):
+    """What a reporter tells about one signal: shared by the HTTP submission and the event."""
+
+    signal_id: uuid.UUID = Field(
+        description="Chosen by the client when the signal is written down, so that a retry "
+        "(offline phone, importer) can never create a second signal."
+    )
+    observed_on: date = Field(description="Day the reporter noticed the signal.")
+    text: str = Field(
+        min_length=TEXT_MIN_LENGTH,
+        max_length=TEXT_MAX_LENGTH,
+        description="The signal in the reporter's words (Dutch). On topics this text is "
+        "always scrubbed of personal data.",
+    )
+    municipality: PlaceName = Field(description="Municipality (gemeente), official name.")
+    neighbourhood: PlaceName | None = Field(
+        default=None, description="Neighbourhood (wijk) within the municipality, if known."
+    )
+    vindplaats: Slug = Field(
+        description="Where the signal was noticed, e.g. `schoolpoort`, `huisbezoek`."
+    )
+    reporter_role: Slug = Field(description="Role of the reporter, e.g. `brugfiguur`.")
+    knowledge_type: KnowledgeType = Field(
+        description="Professional knowledge or lived experience (ervaringskennis)."
+    )
+    target_group: TargetGroupV1 = Field(default_factory=TargetGroupV1)
+    families_count: int | None = Field(
+        default=None, ge=1, le=10_000, description="How many families the signal concerns."
+    )
+    organisation: OrganisationId = Field(
+        description="Reporting organisation (its Seinpost id). Never shown in bundles."
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _text_has_content(cls, value: str) -> str:
+        if len(value.strip()) < TEXT_MIN_LENGTH:
+            raise PydanticCustomError(
+                "string_too_short",
+                "String should have at least {min_length} characters besides white space",
+                {"min_length": TEXT_MIN_LENGTH},
+            )
+        return value
+
+
+class SignalSubmissionV1(SignalContentV1):
+    """Body of ``POST /v1/signals``: strict, so a typo in a field name is an error, not a loss."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    submitted_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the reporter pressed send (may be long before it reached us when the "
+        "phone was offline). Defaults to the time intake received it.",
+    )
+
+
+class RedactionKind(StrEnum):
+    NAME = "naam"
+    NATIONAL_NUMBER = "rijksregisternummer"
+    PHONE = "telefoonnummer"
+    EMAIL = "e-mail"
+    IBAN = "rekeningnummer"
+    ADDRESS = "adres"
+    BIRTH_DATE = "geboortedatum"
+
+
+class RedactionCountV1(_Model):
+    kind: RedactionKind
+    count: int = Field(ge=1)
+
+
+class SignalSubmittedV1(SignalContentV1):
+    """A signal accepted by intake, its text scrubbed. Topic ``seinpost.signals.submitted.v1``."""
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    submitted_at: AwareDatetime = Field(description="When the reporter sent it.")
+    received_at: AwareDatetime = Field(description="When intake accepted it.")
+    redactions: list[RedactionCountV1] = Field(
+        default_factory=list,
+        description="What the scrubber removed from the text: kinds and counts, never content.",
+    )
+
+
+class EvidenceV1(_Model):
+    term: str = Field(description="Vocabulary entry that matched, e.g. `huurachterstand`.")
+    matched: str = Field(description="The words as they stand in the (scrubbed) text.")
+    start: int = Field(ge=0, description="Offset of the match in the text (characters).")
+    end: int = Field(ge=0)
+
+
+class DomainTagV1(_Model):
+    domain: Slug = Field(description="Life domain id (levensdomein), e.g. `inkomen`.")
+    score: float = Field(ge=0.0, le=1.0)
+    evidence: list[EvidenceV1] = Field(default_factory=list)
+
+
+class ClassificationV1(_Model):
+    classifier_version: str = Field(description="Classifier build, includes the taxonomy version.")
+    taxonomy_version: str
+    domains: list[DomainTagV1] = Field(
+        description="Domains at or above their threshold, highest score first (may be empty)."
+    )
+    scores: dict[Slug, float] = Field(
+        default_factory=dict, description="Score of every domain of the taxonomy."
+    )
+    primary_domain: Slug | None = Field(description="Highest-scoring domain, if any passed.")
+    needs_review: bool = Field(
+        description="True when no domain passed its threshold: a person should tag it."
+    )
+    classified_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _primary_is_a_tag(self) -> ClassificationV1:
+        tagged = [tag.domain for tag in self.domains]
+        if self.primary_domain is not None and self.primary_domain not in tagged:
+            raise ValueError("primary_domain must be one of the tagged domains")
+        if self.needs_review != (not tagged):
+            raise ValueError("needs_review is true exactly when no domain is tagged")
+        return self
+
+
+class SignalClassifiedV1(_Model):
+    """A submitted signal with its life domains. Topic ``seinpost.signals.classified.v1``."""
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    signal: SignalSubmittedV1
+    classification: ClassificationV1
+
+
+class CountCellV1(_Model):
+    """One cell of a bundle breakdown. Small groups are suppressed, never shown."""
+
+    key: str
+    label: str
+    count: int | None = Field(ge=0, description="Null when suppressed.")
+    suppressed: bool = Field(
+        description="True when the real count is below the bundle's minimum group size."
+    )
+
+    @model_validator(mode="after")
+    def _suppressed_has_no_count(self) -> CountCellV1:
+        if self.suppressed != (self.count is None):
+            raise ValueError("a cell has a count exactly when it is not suppressed")
+        return self
+
+
+class PolicyBundleV1(_Model):
+    """A policy bundle (beleidsbundel) for one area and period. Topic ``seinpost.bundles.v1``."""
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    bundle_id: uuid.UUID
+    title: str
+    municipality: PlaceName
+    period_start: date = Field(description="First day of the period (inclusive).")
+    period_end: date = Field(description="Last day of the period (inclusive).")
+    compiled_at: AwareDatetime
+    min_group_size: int = Field(ge=1, description="Groups smaller than this are suppressed.")
+    signal_count: CountCellV1
+    by_domain: list[CountCellV1]
+    by_neighbourhood: list[CountCellV1]
+    by_vindplaats: list[CountCellV1]
+    by_knowledge_type: list[CountCellV1]
+    needs_review: CountCellV1 = Field(description="Signals no domain was found for.")
+    suppression_note: str | None = Field(
+        default=None, description="Dutch sentence saying which cells were suppressed and why."
+    )
+
+    @model_validator(mode="after")
+    def _period_is_ordered(self) -> PolicyBundleV1:
+        if self.period_end < self.period_start:
+            raise ValueError("period_end is before period_start")
+        return self
+
+
+class DeadLetterV1(_Model):
+    """A record a consumer could not process. Topic ``seinpost.deadletter.v1``.
+
+    ``error`` names the field and the reason but never echoes input values: a dead letter
+    must not become a side channel for personal data.
+    """
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    dead_letter_id: uuid.UUID
+    failed_at: AwareDatetime
+    service: str = Field(description="Service that gave up, e.g. `classifier`.")
+    consumer_group: str
+    topic: str = Field(description="Topic of the original record.")
+    partition: int = Field(ge=0)
+    offset: int = Field(ge=0)
+    key_base64: str | None = Field(description="Original record key, base64.")
+    payload_base64: str = Field(description="Original record value, base64, byte for byte.")
+    payload_size: int = Field(ge=0)
+    error_code: str = Field(
+        description="Machine-readable reason: `invalid_json`, `invalid_event`, "
+        "`unsupported_schema_version`, `payload_too_large`, `processing_failed`."
+    )
+    error: str = Field(description="Human-readable reason: which field, what is wrong.")
+
+
+# --- CloudEvents 1.0 envelope (structured content mode) -------------------------------------
+
+DataT = TypeVar("DataT", bound=BaseModel)
+
+EVENT_SOURCE_PREFIX: Final = "/seinpost"
+
+
+class CloudEventV1(BaseModel, Generic[DataT]):
+    """CloudEvents 1.0 envelope, structured mode: the Kafka record value is this JSON."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")  # extension attributes are allowed
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(min_length=1, description="Unique per source; a redelivery keeps the id.")
+    source: str = Field(min_length=1, description="URI reference of the producing service.")
+    type: str = Field(description="Event type, reverse-DNS, ending in the major version.")
+    time: AwareDatetime
+    subject: str | None = None
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str | None = None
+    data: DataT
+
+
+class SignalSubmittedEventV1(CloudEventV1[SignalSubmittedV1]):
+    type: Literal["be.seinpost.signal.submitted.v1"] = "be.seinpost.signal.submitted.v1"
+
+
+class SignalClassifiedEventV1(CloudEventV1[SignalClassifiedV1]):
+    type: Literal["be.seinpost.signal.classified.v1"] = "be.seinpost.signal.classified.v1"
+
+
+class PolicyBundleEventV1(CloudEventV1[PolicyBundleV1]):
+    type: Literal["be.seinpost.bundle.published.v1"] = "be.seinpost.bundle.published.v1"
+
+
+class DeadLetterEventV1(CloudEventV1[DeadLetterV1]):
+    type: Literal["be.seinpost.record.deadlettered.v1"] = "be.seinpost.record.deadlettered.v1"
+
+
+EVENT_MODELS: Final[dict[str, type[CloudEventV1[BaseModel]]]] = {
+    "signal_submitted.v1": SignalSubmittedEventV1,  # type: ignore[dict-item]
+    "signal_classified.v1": SignalClassifiedEventV1,  # type: ignore[dict-item]
+    "policy_bundle.v1": PolicyBundleEventV1,  # type: ignore[dict-item]
+    "dead_letter.v1": DeadLetterEventV1,  # type: ignore[dict-item]
+}
+"""Name of the committed JSON Schema file (without ``.json``) → envelope model."""
+
+_EVENT_ID_NAMESPACE: Final = uuid.UUID("5e1a9057-0000-4000-8000-5e1a90570001")
+
+
+def _dataschema(name: str) -> str:
+    return f"urn:seinpost:schema:{name}"
+
+
+def signal_submitted_event(signal: SignalSubmittedV1) -> SignalSubmittedEventV1:
+    return SignalSubmittedEventV1(
+        # The signal id is the event id: a retried submission is the same event, not a new one.
+        id=str(signal.signal_id),
+        source=f"{EVENT_SOURCE_PREFIX}/intake",
+        time=signal.received_at,
+        subject=str(signal.signal_id),
+        dataschema=_dataschema("signal_submitted.v1"),
+        data=signal,
+    )
+
+
+def signal_classified_event(classified: SignalClassifiedV1) -> SignalClassifiedEventV1:
+    signal_id = classified.signal.signal_id
+    version = classified.classification.classifier_version
+    return SignalClassifiedEventV1(
+        # Deterministic: reclassifying the same signal with the same classifier is the same event.
+        id=str(uuid.uuid5(_EVENT_ID_NAMESPACE, f"classified:{signal_id}:{version}")),
+        source=f"{EVENT_SOURCE_PREFIX}/classifier",
+        time=classified.classification.classified_at,
+        subject=str(signal_id),
+        dataschema=_dataschema("signal_classified.v1"),
+        data=classified,
+    )
+
+
+def policy_bundle_event(bundle: PolicyBundleV1) -> PolicyBundleEventV1:
+    return PolicyBundleEventV1(
+        id=str(bundle.bundle_id),
+        source=f"{EVENT_SOURCE_PREFIX}/aggregator",
+        time=bundle.compiled_at,
+        subject=f"{bundle.municipality}/{bundle.period_start}/{bundle.period_end}",
+        dataschema=_dataschema("policy_bundle.v1"),
+        data=bundle,
+    )
+
+
+def dead_letter_event(dead_letter: DeadLetterV1) -> DeadLetterEventV1:
+    return DeadLetterEventV1(
+        id=str(dead_letter.dead_letter_id),
+        source=f"{EVENT_SOURCE_PREFIX}/{dead_letter.service}",
+        time=dead_letter.failed_at,
+        subject=f"{dead_letter.topic}/{dead_letter.partition}/{dead_letter.offset}",
+        dataschema=_dataschema("dead_letter.v1"),
+        data=dead_letter,
+    )
