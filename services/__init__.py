@@ -1,0 +1,1 @@
+"""Seinpost services: intake, classifier, aggregator, their shared runtime and the CLI."""

@@ -1,0 +1,217 @@
+"""Kafka at the edge: broker factory, topic creation, publishing with acknowledgement, and
+the batch-consumer plumbing that the classifier and the aggregator share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol
+
+import structlog
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+
+from schemas.v1 import CloudEventV1, DeadLetterV1, dead_letter_event
+from services.common.events import (
+    CONTENT_TYPE,
+    EventT,
+    PoisonRecordError,
+    RecordRef,
+    build_dead_letter,
+    decode_event,
+    encode_event,
+)
+from services.common.settings import KafkaSettings
+
+log = structlog.get_logger(__name__)
+
+
+def create_broker(kafka: KafkaSettings, *, client_id: str) -> KafkaBroker:
+    """A broker whose producer loses nothing: every write waits for all in-sync replicas, and
+    the idempotent producer keeps a retried send from being written twice."""
+    return KafkaBroker(
+        kafka.bootstrap_servers,
+        client_id=f"{kafka.client_id}-{client_id}",
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=kafka.request_timeout_ms,
+        linger_ms=2,
+        graceful_timeout=30.0,
+    )
+
+
+async def ensure_topics(kafka: KafkaSettings, *, timeout_s: float = 60.0) -> list[str]:
+    """Create the topics that do not exist yet; returns the ones created. Waits for the broker."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=kafka.bootstrap_servers,
+            client_id=f"{kafka.client_id}-admin",
+            request_timeout_ms=kafka.request_timeout_ms,
+        )
+        try:
+            await admin.start()
+            break
+        except KafkaConnectionError:
+            await admin.close()
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in kafka.all_topics() if name not in existing]
+        if missing:
+            # Another service may create one in between: that is the state we wanted anyway.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(
+                    [NewTopic(name, kafka.partitions, kafka.replication_factor) for name in missing]
+                )
+            log.info("kafka.topics_created", topics=missing)
+        return missing
+    finally:
+        await admin.close()
+
+
+def event_headers(event: CloudEventV1[Any]) -> dict[str, str]:
+    # Structured CloudEvents: the value is self-describing; headers only help routers and tools.
+    return {"content-type": CONTENT_TYPE, "ce_type": event.type, "ce_id": event.id}
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    topic: str
+    key: bytes
+    event: CloudEventV1[Any]
+
+
+class Publisher(Protocol):
+    """What handlers need of Kafka; unit tests pass a fake that records what was published."""
+
+    async def publish(self, outgoing: Outgoing) -> Any: ...
+
+    async def publish_all(self, items: Iterable[Outgoing]) -> None: ...
+
+
+class EventPublisher:
+    """Publishes events and returns only once Kafka has acknowledged every one of them."""
+
+    def __init__(self, broker: KafkaBroker, *, timeout_s: float) -> None:
+        self._broker = broker
+        self._timeout_s = timeout_s
+
+    async def publish(self, outgoing: Outgoing) -> Any:
+        return await asyncio.wait_for(
+            self._broker.publish(
+                encode_event(outgoing.event),
+                outgoing.topic,
+                key=outgoing.key,
+                headers=event_headers(outgoing.event),
+            ),
+            timeout=self._timeout_s,
+        )
+
+    async def publish_all(self, items: Iterable[Outgoing]) -> None:
+        """Send everything first, then wait for all acknowledgements: one round trip per batch
+        instead of one per record."""
+        futures = [
+            await self._broker.publish(
+                encode_event(item.event),
+                item.topic,
+                key=item.key,
+                headers=event_headers(item.event),
+                no_confirm=True,
+            )
+            for item in items
+        ]
+        if futures:
+            await asyncio.wait_for(asyncio.gather(*futures), timeout=self._timeout_s)
+
+
+@dataclass(slots=True)
+class DecodedBatch(Generic[EventT]):
+    events: list[tuple[RecordRef, EventT]] = field(default_factory=list)
+    dead_letters: list[DeadLetterV1] = field(default_factory=list)
+
+
+def records_of(raw_message: Any) -> list[RecordRef]:
+    """FastStream hands a batch subscriber a tuple of aiokafka ConsumerRecords."""
+    raw = raw_message if isinstance(raw_message, tuple | list) else (raw_message,)
+    return [
+        RecordRef(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value,
+        )
+        for record in raw
+    ]
+
+
+def decode_batch(
+    records: Sequence[RecordRef],
+    model: type[EventT],
+    *,
+    service: str,
+    consumer_group: str,
+    max_bytes: int,
+) -> DecodedBatch[EventT]:
+    batch: DecodedBatch[EventT] = DecodedBatch()
+    for record in records:
+        try:
+            batch.events.append((record, decode_event(model, record.value, max_bytes=max_bytes)))
+        except PoisonRecordError as error:
+            batch.dead_letters.append(
+                build_dead_letter(record, error, service=service, consumer_group=consumer_group)
+            )
+            log.warning(
+                "record.dead_lettered",
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                error_code=error.code,
+                reason=error.reason,
+            )
+    return batch
+
+
+def dead_letter_outgoing(
+    kafka: KafkaSettings, dead_letters: Iterable[DeadLetterV1]
+) -> list[Outgoing]:
+    return [
+        Outgoing(
+            topic=kafka.dead_letter_topic,
+            key=f"{letter.topic}/{letter.partition}".encode(),
+            event=dead_letter_event(letter),
+        )
+        for letter in dead_letters
+    ]
+
+
+class RetryBackoff:
+    """Pause before a failed batch is redelivered, so an outage (PostgreSQL restarting, Kafka
+    leader moving) is not answered with a tight loop of identical failures."""
+
+    def __init__(self, *, initial_s: float = 0.2, max_s: float = 30.0) -> None:
+        self._initial_s = initial_s
+        self._max_s = max_s
+        self._current_s = 0.0
+
+    async def failed(self) -> None:
+        self._current_s = min(self._max_s, max(self._initial_s, self._current_s * 2))
+        await asyncio.sleep(self._current_s)
+
+    def succeeded(self) -> None:
+        self._current_s = 0.0
+
+    @property
+    def current_s(self) -> float:
+        return self._current_s
+
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (KafkaError, OSError, asyncio.TimeoutError)
