@@ -1,0 +1,170 @@
+"""Dutch text handling for the lexicon classifier: normalisation, tokens, lemmas, stems.
+
+Matching happens on a normalised copy of the text (casefolded, accents stripped) so that
+"Crèche", "creche" and "CRECHE" meet the same vocabulary entry, but every token keeps the
+character offsets of the *original* text: evidence must point at what the reporter wrote.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from typing import Final, NamedTuple
+
+import simplemma
+
+_WORD: Final = re.compile(r"[^\W_]+")
+# Only these may sit between the words of a multi-word term ("Kind en Gezin", "pro-deo"):
+# a full stop or comma between two words means they do not belong to one phrase.
+_PHRASE_JOINER: Final = re.compile(r"[\s\-\u2010\u2011'\u2019]+")
+
+
+class Token(NamedTuple):
+    # A tuple rather than a dataclass: a signal has ~50 of them and creating them is a
+    # measurable share of the classification time.
+    start: int
+    """Offset of the first character in the original text."""
+    end: int
+    """Offset after the last character in the original text."""
+    norm: str
+    """Casefolded, accent-free form used for matching."""
+    raw: str
+    """Casefolded original spelling (accents kept), which is what the lemmatiser knows."""
+    joins_next: bool
+    """Whether only spaces or hyphens separate this token from the next one."""
+
+
+@functools.lru_cache(maxsize=8192)
+def _fold_char(char: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", char.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold(text: str) -> str:
+    """Casefold and strip accents (no offset bookkeeping)."""
+    if text.isascii():
+        return text.lower()
+    return "".join(_fold_char(c) for c in text)
+
+
+def _normalise_with_offsets(text: str) -> tuple[str, list[int] | None]:
+    """The matching form of ``text`` and, per normalised character, its original offset.
+
+    ``None`` for the offsets means the identity mapping: the common all-ASCII case, where
+    lower-casing never changes the length.
+    """
+    if text.isascii():
+        return text.lower(), None
+    pieces: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        folded = _fold_char(char)
+        if folded:
+            pieces.append(folded)
+            origin.extend([index] * len(folded))
+    return "".join(pieces), origin
+
+
+def tokenize(text: str) -> list[Token]:
+    """Word tokens of ``text`` with offsets into ``text`` itself."""
+    norm, origin = _normalise_with_offsets(text)
+    spans = [m.span() for m in _WORD.finditer(norm)]
+    tokens: list[Token] = []
+    last = len(spans) - 1
+    for position, (n_start, n_end) in enumerate(spans):
+        if origin is None:
+            start, end = n_start, n_end
+        else:
+            start = origin[n_start]
+            # Extend over characters that folded to nothing (combining accents) so that the
+            # evidence shows "é" rather than a bare "e" when the text used a decomposed form.
+            end = origin[n_end] if n_end < len(origin) else len(text)
+            end = max(end, origin[n_end - 1] + 1)
+        joins_next = (
+            position < last
+            and _PHRASE_JOINER.fullmatch(norm, n_end, spans[position + 1][0]) is not None
+        )
+        tokens.append(
+            Token(start, end, norm[n_start:n_end], text[start:end].casefold(), joins_next)
+        )
+    return tokens
+
+
+@functools.lru_cache(maxsize=200_000)
+def lemma(raw: str) -> str:
+    """Normalised dictionary form of one casefolded word ("kinderen" -> "kind")."""
+    if len(raw) < 2 or not raw.isalpha():
+        return fold(raw)
+    # simplemma marks the particle of separable verbs with "_" ("af_sluiten").
+    return fold(simplemma.lemmatize(raw, lang="nl")).replace("_", "")
+
+
+@functools.lru_cache(maxsize=200_000)
+def is_known_word(raw: str) -> bool:
+    """Whether the lemmatiser's Dutch dictionary knows the word (so it is no typo)."""
+    return bool(simplemma.is_known(raw, lang="nl"))
+
+
+_DIMINUTIVES: Final = ("etjes", "etje", "tjes", "tje", "pjes", "pje", "jes", "je")
+_VOWELS: Final = frozenset("aeiou")
+
+
+def _restore_base(stem: str) -> list[str]:
+    """Undo the spelling changes Dutch makes before -en/-e endings.
+
+    stappen -> stap (doubled consonant), huizen -> huis / brieven -> brief (voicing),
+    facturen -> factuur / straten -> straat / werkloze -> werkloos (open syllable lost
+    its double vowel).
+    """
+    out = [stem]
+    if len(stem) >= 3 and stem[-1] == stem[-2] and stem[-1] not in _VOWELS:
+        out.append(stem[:-1])
+        return out
+    if stem.endswith("z"):
+        stem = stem[:-1] + "s"
+        out.append(stem)
+    elif stem.endswith("v"):
+        stem = stem[:-1] + "f"
+        out.append(stem)
+    if (
+        len(stem) >= 3
+        and stem[-1] not in _VOWELS
+        and stem[-2] in _VOWELS
+        and stem[-3] not in _VOWELS
+    ):
+        out.append(stem[:-1] + stem[-2] + stem[-1])
+    return out
+
+
+def inflection_stems(norm: str) -> list[str]:
+    """Candidate base forms for plurals, diminutives and adjective endings.
+
+    These over-generate on purpose ("kinderen" -> "kinder", "kindeer"): a candidate only
+    matters when it is a vocabulary entry. The lemmatiser does not know most compounds
+    ("schooluitstappen" -> "schooluitstap"), which is exactly where these rules help.
+    """
+    # Three-letter stems are mostly accidents ("weten" -> "wet", "wonen" -> "won"); the
+    # lemmatiser already knows the real short plurals (lessen, bussen).
+    return [stem for stem in _candidate_stems(norm) if len(stem) >= 4]
+
+
+def _candidate_stems(norm: str) -> list[str]:
+    out: list[str] = []
+    size = len(norm)
+    for suffix in _DIMINUTIVES:
+        if norm.endswith(suffix) and size - len(suffix) >= 3:
+            base = norm[: -len(suffix)]
+            out.append(base)
+            if suffix.startswith("et") and base[-1] == base[-2]:
+                out.append(base[:-1])  # balletje -> bal
+            break
+    if norm.endswith("eren") and size >= 7:
+        out.append(norm[:-4])  # kinderen -> kind
+    if norm.endswith("en") and size - 2 >= 3:
+        out.extend(_restore_base(norm[:-2]))
+    elif norm.endswith("s") and size - 1 >= 3 and not norm.endswith("ss"):
+        out.append(norm[:-1])  # ouders -> ouder, laptops -> laptop
+    elif norm.endswith("e") and size - 1 >= 3:
+        out.extend(_restore_base(norm[:-1]))  # zieke -> ziek, dure -> duur
+    return out
