@@ -1,0 +1,61 @@
+"""Aggregator handler: classified signals in, rows in PostgreSQL (or dead letters) out.
+
+FastStream commits the batch's offsets only after this returns, i.e. after the PostgreSQL
+transaction committed and Kafka acknowledged the dead letters. A crash in between means a
+redelivery, which the idempotent upsert absorbs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from schemas.v1 import SignalClassifiedEventV1
+from services.aggregator.storage import SignalStore
+from services.common.events import RecordRef
+from services.common.kafka import Publisher, dead_letter_outgoing, decode_batch
+from services.common.settings import KafkaSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    received: int
+    stored_new: int
+    dead_lettered: int
+
+
+async def handle_classified_batch(
+    records: Sequence[RecordRef],
+    *,
+    store: SignalStore,
+    publisher: Publisher,
+    kafka: KafkaSettings,
+    consumer_group: str,
+    max_record_bytes: int,
+) -> BatchOutcome:
+    batch = decode_batch(
+        records,
+        SignalClassifiedEventV1,
+        service="aggregator",
+        consumer_group=consumer_group,
+        max_bytes=max_record_bytes,
+    )
+    stored_new = await store.store_classified(
+        [(record, event.data) for record, event in batch.events]
+    )
+    await publisher.publish_all(dead_letter_outgoing(kafka, batch.dead_letters))
+    for record, event in batch.events:
+        log.info(
+            "signal.stored",
+            signal_id=str(event.data.signal.signal_id),
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
+    return BatchOutcome(
+        received=len(records), stored_new=stored_new, dead_lettered=len(batch.dead_letters)
+    )
