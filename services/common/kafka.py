@@ -7,14 +7,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol
 
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 
 from schemas.v1 import CloudEventV1, DeadLetterV1, dead_letter_event
 from services.common.events import (
@@ -26,7 +28,7 @@ from services.common.events import (
     decode_event,
     encode_event,
 )
-from services.common.settings import KafkaSettings
+from services.common.settings import ConsumerSettings, KafkaSettings
 
 log = structlog.get_logger(__name__)
 
@@ -214,4 +216,46 @@ class RetryBackoff:
         return self._current_s
 
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (KafkaError, OSError, asyncio.TimeoutError)
+async def _keep_raw(*_: Any) -> None:
+    # Bodies are decoded by the handler, record by record, so that one poison record becomes a
+    # dead letter instead of failing the whole batch in FastStream's own decoder.
+    return None
+
+
+def subscribe_batches(
+    broker: KafkaBroker,
+    *,
+    topic: str,
+    group_id: str,
+    settings: ConsumerSettings,
+    handle: Callable[[list[RecordRef]], Awaitable[object]],
+    title: str,
+    description: str,
+) -> None:
+    """Register a batch consumer with our delivery semantics.
+
+    FastStream commits the batch's offsets only when ``handle`` returns. When it raises, the
+    batch is not committed: after a back-off the consumer seeks back and it comes again.
+    """
+    backoff = RetryBackoff(max_s=settings.retry_backoff_max_s)
+
+    @broker.subscriber(
+        topic,
+        group_id=group_id,
+        batch=True,
+        max_records=settings.batch_max_records,
+        batch_timeout_ms=settings.batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_keep_raw,
+        title=title,
+        description=description,
+    )
+    async def on_batch(message: KafkaMessage) -> None:
+        try:
+            await handle(records_of(message.raw_message))
+        except Exception:
+            log.exception("batch.failed_will_retry", topic=topic, retry_in_s=backoff.current_s)
+            await backoff.failed()
+            raise
+        backoff.succeeded()
