@@ -1,0 +1,213 @@
+"""The ``seinpost`` command: run each service, the local stack, bundles and the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="seinpost",
+    help="Seinpost: signalen van het terrein tot bij het beleid.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+intake_app = typer.Typer(help="The HTTP intake service.", no_args_is_help=True)
+classifier_app = typer.Typer(help="The life-domain classifier service.", no_args_is_help=True)
+aggregator_app = typer.Typer(help="The aggregator service (PostgreSQL).", no_args_is_help=True)
+stack_app = typer.Typer(
+    help="The local Kafka + PostgreSQL stack (deploy/local).", no_args_is_help=True
+)
+schemas_app = typer.Typer(help="The event contract (JSON Schema files).", no_args_is_help=True)
+app.add_typer(intake_app, name="intake")
+app.add_typer(classifier_app, name="classifier")
+app.add_typer(aggregator_app, name="aggregator")
+app.add_typer(stack_app, name="stack")
+app.add_typer(schemas_app, name="schemas")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+STACK_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "stack.sh"
+
+
+@intake_app.command("run")
+def intake_run(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port.")] = None,
+) -> None:
+    """Serve POST /v1/signals."""
+    from services.intake.app import serve
+    from services.intake.settings import IntakeSettings
+
+    settings = IntakeSettings()
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    asyncio.run(serve(settings.model_copy(update=overrides)))
+
+
+@classifier_app.command("run")
+def classifier_run() -> None:
+    """Consume submitted signals and publish them classified."""
+    from services.classifier.app import run
+
+    asyncio.run(run())
+
+
+@aggregator_app.command("run")
+def aggregator_run() -> None:
+    """Consume classified signals and store them in PostgreSQL."""
+    from services.aggregator.app import run
+
+    asyncio.run(run())
+
+
+@aggregator_app.command("migrate")
+def aggregator_migrate() -> None:
+    """Apply the database migrations (the aggregator also does this at start)."""
+    from services.aggregator.settings import AggregatorSettings
+    from services.aggregator.storage import create_pool, migrate
+
+    async def _migrate() -> list[int]:
+        pool = await create_pool(AggregatorSettings().postgres)
+        try:
+            async with pool.acquire() as connection:
+                return await migrate(connection)
+        finally:
+            await pool.close()
+
+    applied = asyncio.run(_migrate())
+    typer.echo(f"applied migrations: {applied}" if applied else "database is up to date")
+
+
+@app.command("topics")
+def topics_ensure() -> None:
+    """Create the Kafka topics that do not exist yet."""
+    from services.common.kafka import ensure_topics
+    from services.common.settings import KafkaSettings
+
+    created = asyncio.run(ensure_topics(KafkaSettings()))
+    typer.echo(f"created: {', '.join(created)}" if created else "all topics exist")
+
+
+@app.command("bundle")
+def bundle(
+    municipality: Annotated[str, typer.Option("--municipality", "-m", help="Gemeente.")],
+    period_start: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD), inclusive.")],
+    period_end: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD), inclusive.")],
+    min_group_size: Annotated[
+        int | None, typer.Option(help="Suppress groups smaller than this (default from settings).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the JSON and Markdown files.")
+    ] = None,
+    publish: Annotated[bool, typer.Option(help="Publish on the bundles topic.")] = True,
+) -> None:
+    """Compile a policy bundle (beleidsbundel) for a municipality and period."""
+    from services.aggregator.settings import AggregatorSettings
+    from services.workflows import compile_bundle_files
+
+    settings = AggregatorSettings()
+    try:
+        start, end = date.fromisoformat(period_start), date.fromisoformat(period_end)
+    except ValueError as exc:
+        raise typer.BadParameter(f"dates are YYYY-MM-DD: {exc}") from None
+    if end < start:
+        raise typer.BadParameter("--to lies before --from")
+    result = asyncio.run(
+        compile_bundle_files(
+            settings,
+            municipality=municipality,
+            period_start=start,
+            period_end=end,
+            min_group_size=min_group_size or settings.min_group_size,
+            out=out or settings.bundle_dir,
+            publish=publish,
+        )
+    )
+    typer.echo(f"bundle {result.bundle.bundle_id}")
+    typer.echo(f"  json:     {result.files.json}")
+    typer.echo(f"  markdown: {result.files.markdown}")
+
+
+@app.command("submit")
+def submit(
+    file: Annotated[Path, typer.Argument(help="JSON lines: signal bodies or {'signal': body}.")],
+    url: Annotated[str, typer.Option(help="Intake base URL.")] = "http://127.0.0.1:8080",
+) -> None:
+    """Send signals from a file to intake over HTTP (retries 503 with the same signal_id)."""
+    from services.workflows import load_signal_bodies, submit_all
+
+    bodies = load_signal_bodies(file)
+    report = asyncio.run(submit_all(url, bodies))
+    typer.echo(f"accepted {report.accepted}, rejected {len(report.rejected)}")
+    for signal_id, status, body in report.rejected:
+        typer.echo(f"  {signal_id}: HTTP {status} {body}")
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@app.command("demo")
+def demo(
+    exit_when_done: Annotated[
+        bool, typer.Option("--exit", help="Stop everything after the bundle instead of waiting.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for intake.")] = 8080,
+) -> None:
+    """Start the stack and the three services, send the sample set, compile a bundle."""
+    from services.demo import run_demo
+
+    raise typer.Exit(run_demo(PROJECT_ROOT, port=port, wait_for_ctrl_c=not exit_when_done))
+
+
+def _stack(command: str) -> None:
+    if not STACK_SCRIPT.exists():
+        typer.echo("deploy/local/stack.sh not found: run this from a source checkout", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(subprocess.call(["bash", str(STACK_SCRIPT), command], env=os.environ.copy()))  # noqa: S603,S607
+
+
+@stack_app.command("start")
+def stack_start() -> None:
+    """Start Kafka and PostgreSQL (idempotent)."""
+    _stack("start")
+
+
+@stack_app.command("stop")
+def stack_stop() -> None:
+    """Stop Kafka and PostgreSQL cleanly."""
+    _stack("stop")
+
+
+@stack_app.command("status")
+def stack_status() -> None:
+    """Show whether Kafka and PostgreSQL run."""
+    _stack("status")
+
+
+@stack_app.command("env")
+def stack_env() -> None:
+    """Print the environment variables that point the services at the local stack."""
+    _stack("env")
+
+
+@schemas_app.command("export")
+def schemas_export(
+    check: Annotated[
+        bool, typer.Option(help="Only check that the files match the models.")
+    ] = False,
+) -> None:
+    """Write the JSON Schema files under schemas/jsonschema from the models."""
+    from schemas.export import main as export_main
+
+    raise typer.Exit(export_main(["--check"] if check else []))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
