@@ -1,0 +1,45 @@
+"""The README's demo, as a newcomer runs it (with --exit so it ends by itself)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.integration.conftest import ROOT, free_port
+
+
+def test_demo_sends_the_samples_and_writes_a_bundle(stack_env: dict[str, str]) -> None:
+    env = {**os.environ, **stack_env, "SEINPOST_LOG_LEVEL": "INFO"}
+    result = subprocess.run(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "services.cli", "demo", "--exit", "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    samples = (ROOT / "data" / "samples" / "signals.jsonl").read_text().splitlines()
+    assert f"{len(samples)}/{len(samples)} signals stored and classified" in output
+    bundle_json = ROOT / "out" / "bundles"
+    gent = sorted(bundle_json.glob("beleidsbundel-gent-*.json"), key=lambda p: p.stat().st_mtime)
+    assert gent, output
+    bundle = json.loads(gent[-1].read_text(encoding="utf-8"))
+    assert bundle["municipality"] == "Gent"
+    assert bundle["signal_count"]["count"] == sum(
+        1 for line in samples if json.loads(line)["signal"]["municipality"] == "Gent"
+    )
+    # Logs are JSON lines with the signal id bound, and carry no signal text.
+    intake_log = (ROOT / "out" / "demo" / "logs" / "intake.log").read_text(encoding="utf-8")
+    accepted = [json.loads(line) for line in intake_log.splitlines() if '"signal.accepted"' in line]
+    assert len(accepted) >= len(samples)
+    assert all("signal_id" in line for line in accepted)
+    texts = [json.loads(line)["signal"]["text"] for line in samples]
+    for log_name in ("intake", "classifier", "aggregator"):
+        log_text = (ROOT / "out" / "demo" / "logs" / f"{log_name}.log").read_text(encoding="utf-8")
+        assert not any(text[:40] in log_text for text in texts), f"signal text in {log_name} log"
+    assert "0478 12 34 56" not in json.dumps(bundle)
