@@ -24,6 +24,7 @@ demo: setup
 
 ## test: static checks, then unit and integration tests against the real Kafka and PostgreSQL
 test: setup check
+	$(STACK) start
 	$(BIN)/pytest --durations=10
 
 ## check: ruff, mypy, import boundaries, JSON Schemas in step with the models
@@ -38,6 +39,7 @@ unit: $(VENV)/.installed
 	$(BIN)/pytest tests/unit
 
 integration: setup
+	$(STACK) start
 	$(BIN)/pytest tests/integration
 
 stack-start:
