@@ -31,7 +31,9 @@ def configure_logging(service: str, settings: LoggingSettings | None = None) -> 
     ]
     renderer: Any
     if settings.format == "console":
-        renderer = structlog.dev.ConsoleRenderer()
+        # Plain tracebacks: the default rich ones print local variables, and a local may hold
+        # the unscrubbed text of a signal.
+        renderer = structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
     else:
         renderer = structlog.processors.JSONRenderer()
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+
+import asyncpg
 
 from tests.integration.conftest import ROOT, free_port
 
@@ -42,4 +45,24 @@ def test_demo_sends_the_samples_and_writes_a_bundle(stack_env: dict[str, str]) -
     for log_name in ("intake", "classifier", "aggregator"):
         log_text = (ROOT / "out" / "demo" / "logs" / f"{log_name}.log").read_text(encoding="utf-8")
         assert not any(text[:40] in log_text for text in texts), f"signal text in {log_name} log"
-    assert "0478 12 34 56" not in json.dumps(bundle)
+    # Personal data typed into the sample set reaches no log, no bundle and no stored text.
+    personal = ["0478 12 34 56", "+32 486 55 12 09", "nadia.k1985@hotmail.com", "Populierstraat 27"]
+    assert all(any(p in line for line in samples) for p in personal), "sample set changed?"
+    logs = "".join(
+        (ROOT / "out" / "demo" / "logs" / f"{name}.log").read_text(encoding="utf-8")
+        for name in ("intake", "classifier", "aggregator")
+    )
+    stored = asyncio.run(_stored_texts(stack_env["SEINPOST_POSTGRES_DSN"]))
+    for item in personal:
+        assert item not in logs
+        assert item not in json.dumps(bundle)
+        assert item not in stored
+
+
+async def _stored_texts(dsn: str) -> str:
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch("SELECT text FROM signals")
+    finally:
+        await connection.close()
+    return "\n".join(row["text"] for row in rows)
