@@ -135,7 +135,7 @@ async def _wait_stored(dsn: str, signal_ids: list[str], timeout_s: float = 120.0
         await connection.close()
 
 
-async def _pipeline(root: Path, env: dict[str, str], port: int, processes: list[_Process]) -> int:
+async def _pipeline(root: Path, port: int, processes: list[_Process]) -> int:
     url = f"http://127.0.0.1:{port}"
     await _wait_ready(url, processes)
     bodies = load_signal_bodies(root / "data" / "samples" / "signals.jsonl")
@@ -207,7 +207,7 @@ def run_demo(root: Path, *, port: int, wait_for_ctrl_c: bool) -> int:
     _say(f"services started; logs in {log_dir}")
     code = 1
     try:
-        code = asyncio.run(_pipeline(root, env, port, processes))
+        code = asyncio.run(_pipeline(root, port, processes))
         if code == 0 and wait_for_ctrl_c:
             _say(
                 "everything runs. Press Ctrl-C to stop the services"

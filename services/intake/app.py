@@ -153,6 +153,16 @@ def _error(
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
+def _unavailable(retry_after_s: int) -> JSONResponse:
+    return _error(
+        503,
+        "kafka_unavailable",
+        "Seinpost kan het signaal nu niet doorgeven. Probeer later opnieuw met hetzelfde "
+        "signal_id; er ontstaat dan geen dubbel signaal.",
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
 def _confirmation(redactions: list[RedactionCountV1]) -> str:
     if not redactions:
         return "Signaal ontvangen. Bedankt!"
@@ -240,16 +250,9 @@ def create_app(
                     [FieldProblem(field=f, code=c, message=m) for f, c, m in rejected.problems],
                 )
             link = link_holder["link"]
-            unavailable = _error(
-                503,
-                "kafka_unavailable",
-                "Seinpost kan het signaal nu niet doorgeven. Probeer later opnieuw met hetzelfde "
-                "signal_id; er ontstaat dan geen dubbel signaal.",
-                headers={"Retry-After": str(settings.retry_after_s)},
-            )
             if not link.connected.is_set():
                 log.warning("signal.not_accepted", reason="kafka_not_connected")
-                return unavailable
+                return _unavailable(settings.retry_after_s)
             try:
                 await link.publisher.publish(
                     Outgoing(
@@ -260,7 +263,7 @@ def create_app(
                 )
             except Exception as exc:  # noqa: BLE001 - every publish failure is a 503 to the client
                 log.warning("signal.not_accepted", reason=type(exc).__name__)
-                return unavailable
+                return _unavailable(settings.retry_after_s)
             log.info(
                 "signal.accepted",
                 municipality=signal.municipality,

@@ -67,9 +67,6 @@ def field_problems(errors: Iterable[Mapping[str, Any]]) -> list[FieldProblem]:
                 message = template.format(**context)
             except (KeyError, IndexError):
                 message = template
-        if kind == "value_error" and "msg" in error:
-            # Our own validators raise ValueError with a Dutch message already.
-            message = str(error["msg"]).removeprefix("Value error, ")
         problems.append(
             FieldProblem(field=".".join(location) or "(body)", code=kind, message=message)
         )
