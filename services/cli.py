@@ -116,10 +116,10 @@ def bundle(
         raise typer.BadParameter(f"dates are YYYY-MM-DD: {exc}") from None
     if end < start:
         raise typer.BadParameter("--to lies before --from")
-    result = asyncio.run(
+    [result] = asyncio.run(
         compile_bundle_files(
             settings,
-            municipality=municipality,
+            municipalities=[municipality],
             period_start=start,
             period_end=end,
             min_group_size=min_group_size or settings.min_group_size,

@@ -26,7 +26,7 @@ import httpx
 from services.aggregator.settings import AggregatorSettings
 from services.common.logging import configure_logging
 from services.common.settings import LoggingSettings
-from services.workflows import BundleResult, compile_bundle_files, load_signal_bodies, submit_all
+from services.workflows import compile_bundle_files, load_signal_bodies, submit_all
 
 SERVICES = ("intake", "classifier", "aggregator")
 
@@ -159,19 +159,15 @@ async def _pipeline(root: Path, port: int, processes: list[_Process]) -> int:
 
     observed = [date.fromisoformat(body["observed_on"]) for body in bodies]
     municipalities = Counter(str(body["municipality"]) for body in bodies)
-    results: list[BundleResult] = []
-    for municipality, _ in municipalities.most_common():
-        results.append(
-            await compile_bundle_files(
-                settings,
-                municipality=municipality,
-                period_start=min(observed),
-                period_end=max(observed),
-                min_group_size=settings.min_group_size,
-                out=root / "out" / "bundles",
-                publish=True,
-            )
-        )
+    results = await compile_bundle_files(
+        settings,
+        municipalities=[name for name, _ in municipalities.most_common()],
+        period_start=min(observed),
+        period_end=max(observed),
+        min_group_size=settings.min_group_size,
+        out=root / "out" / "bundles",
+        publish=True,
+    )
     for result in results:
         bundle = result.bundle
         count = bundle.signal_count.count

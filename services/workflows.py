@@ -97,34 +97,41 @@ class BundleResult:
 async def compile_bundle_files(
     settings: AggregatorSettings,
     *,
-    municipality: str,
+    municipalities: Sequence[str],
     period_start: date,
     period_end: date,
     min_group_size: int,
     out: Path,
     publish: bool,
-) -> BundleResult:
+) -> list[BundleResult]:
+    """One bundle per municipality, sharing one pool, one migration check and one producer."""
     pool = await create_pool(settings.postgres)
     try:
         async with pool.acquire() as connection:
             await migrate(connection)
         store = PostgresSignalStore(pool)
-        bundle = await compile_and_store(
-            store,
-            municipality=municipality,
-            period_start=period_start,
-            period_end=period_end,
-            min_group_size=min_group_size,
-        )
+        bundles = [
+            await compile_and_store(
+                store,
+                municipality=municipality,
+                period_start=period_start,
+                period_end=period_end,
+                min_group_size=min_group_size,
+            )
+            for municipality in municipalities
+        ]
         if publish:
             await ensure_topics(settings.kafka)
             broker = create_broker(settings.kafka, client_id="bundle-cli")
             await broker.start()
             try:
                 publisher = EventPublisher(broker, timeout_s=settings.publish_timeout_s)
-                await publish_bundle(bundle, store=store, publisher=publisher, kafka=settings.kafka)
+                for bundle in bundles:
+                    await publish_bundle(
+                        bundle, store=store, publisher=publisher, kafka=settings.kafka
+                    )
             finally:
                 await broker.stop()
-        return BundleResult(bundle=bundle, files=write_bundle_files(bundle, out))
+        return [BundleResult(bundle=b, files=write_bundle_files(b, out)) for b in bundles]
     finally:
         await pool.close()

@@ -36,9 +36,9 @@ async def test_sample_set_becomes_a_published_bundle_with_small_groups_suppresse
     gent = [b for b in bodies if b["municipality"] == "Gent"]
     observed = [date.fromisoformat(b["observed_on"]) for b in gent]
     settings = AggregatorSettings(kafka=pipeline.kafka, postgres=pipeline.postgres)
-    result = await compile_bundle_files(
+    [result] = await compile_bundle_files(
         settings,
-        municipality="Gent",
+        municipalities=["Gent"],
         period_start=min(observed),
         period_end=max(observed),
         min_group_size=5,
