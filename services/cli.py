@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +28,6 @@ schemas_app = typer.Typer(help="The event contract (JSON Schema files).", no_arg
 app.add_typer(intake_app, name="intake")
 app.add_typer(classifier_app, name="classifier")
 app.add_typer(aggregator_app, name="aggregator")
-app.add_typer(stack_app, name="stack")
 app.add_typer(schemas_app, name="schemas")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -162,35 +162,31 @@ def demo(
     raise typer.Exit(run_demo(PROJECT_ROOT, port=port, wait_for_ctrl_c=not exit_when_done))
 
 
-def _stack(command: str) -> None:
+class StackAction(StrEnum):
+    START = "start"
+    STOP = "stop"
+    STATUS = "status"
+    ENV = "env"
+    LOGS = "logs"
+
+
+class StackComponent(StrEnum):
+    ALL = "all"
+    KAFKA = "kafka"
+    POSTGRES = "postgres"
+
+
+@app.command("stack")
+def stack(
+    action: Annotated[StackAction, typer.Argument(help="What to do.")],
+    component: Annotated[StackComponent, typer.Argument(help="Which server.")] = StackComponent.ALL,
+) -> None:
+    """The local Kafka + PostgreSQL stack (deploy/local/stack.sh); start is idempotent."""
     if not STACK_SCRIPT.exists():
         typer.echo("deploy/local/stack.sh not found: run this from a source checkout", err=True)
         raise typer.Exit(2)
-    raise typer.Exit(subprocess.call(["bash", str(STACK_SCRIPT), command], env=os.environ.copy()))  # noqa: S603,S607
-
-
-@stack_app.command("start")
-def stack_start() -> None:
-    """Start Kafka and PostgreSQL (idempotent)."""
-    _stack("start")
-
-
-@stack_app.command("stop")
-def stack_stop() -> None:
-    """Stop Kafka and PostgreSQL cleanly."""
-    _stack("stop")
-
-
-@stack_app.command("status")
-def stack_status() -> None:
-    """Show whether Kafka and PostgreSQL run."""
-    _stack("status")
-
-
-@stack_app.command("env")
-def stack_env() -> None:
-    """Print the environment variables that point the services at the local stack."""
-    _stack("env")
+    command = ["bash", str(STACK_SCRIPT), action.value, component.value]
+    raise typer.Exit(subprocess.call(command, env=os.environ.copy()))  # noqa: S603
 
 
 @schemas_app.command("export")
