@@ -157,20 +157,13 @@ class Pipeline:
     postgres: PostgresSettings
     classifier: ClassifierSettings
     aggregator: AggregatorSettings
+    pool: asyncpg.Pool[Any]  # the test's own connections, for polling and assertions
 
     async def fetchval(self, query: str, *args: Any) -> Any:
-        connection = await asyncpg.connect(self.postgres.dsn.get_secret_value())
-        try:
-            return await connection.fetchval(query, *args)
-        finally:
-            await connection.close()
+        return await self.pool.fetchval(query, *args)
 
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
-        connection = await asyncpg.connect(self.postgres.dsn.get_secret_value())
-        try:
-            return list(await connection.fetch(query, *args))
-        finally:
-            await connection.close()
+        return list(await self.pool.fetch(query, *args))
 
 
 @contextlib.asynccontextmanager
@@ -204,8 +197,14 @@ async def pipeline(
         batch_timeout_ms=20,
     )
     intake = IntakeSettings(kafka=kafka_settings, port=free_port())
-    async with running_consumers(classifier, aggregator), running_intake(intake) as url:
-        yield Pipeline(url, kafka_settings, postgres_settings, classifier, aggregator)
+    pool = await asyncpg.create_pool(
+        postgres_settings.dsn.get_secret_value(), min_size=1, max_size=2
+    )
+    try:
+        async with running_consumers(classifier, aggregator), running_intake(intake) as url:
+            yield Pipeline(url, kafka_settings, postgres_settings, classifier, aggregator, pool)
+    finally:
+        await pool.close()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
