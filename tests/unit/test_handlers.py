@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import pytest
 
@@ -23,6 +24,16 @@ from tests.fakes import FakePublisher, InMemorySignalStore
 
 KAFKA = KafkaSettings(topic_namespace="unit.")
 TAXONOMY = load_default_taxonomy()
+classify_batch = partial(
+    handle_submitted_batch,
+    taxonomy=TAXONOMY,
+    kafka=KAFKA,
+    consumer_group="g",
+    max_record_bytes=65536,
+)
+store_batch = partial(
+    handle_classified_batch, kafka=KAFKA, consumer_group="g", max_record_bytes=65536
+)
 
 
 def record(offset: int, value: bytes) -> RecordRef:
@@ -38,13 +49,9 @@ async def test_classifier_publishes_one_classified_event_per_signal_and_dead_let
     signal = submitted_signal(
         text="Schimmel in de sociale woning, de kinderen zijn vaak ziek en missen school."
     )
-    outcome = await handle_submitted_batch(
+    outcome = await classify_batch(
         [record(0, encode_event(signal_submitted_event(signal))), record(1, b"{not json")],
-        taxonomy=TAXONOMY,
         publisher=publisher,
-        kafka=KAFKA,
-        consumer_group="g",
-        max_record_bytes=65536,
     )
     assert (outcome.classified, outcome.dead_lettered) == (1, 1)
     classified, dead = publisher.published
@@ -61,13 +68,9 @@ async def test_classifier_publishes_one_classified_event_per_signal_and_dead_let
 async def test_classifier_failure_to_publish_propagates_so_nothing_is_committed() -> None:
     signal = submitted_signal()
     with pytest.raises(TimeoutError):
-        await handle_submitted_batch(
+        await classify_batch(
             [record(0, encode_event(signal_submitted_event(signal)))],
-            taxonomy=TAXONOMY,
             publisher=FakePublisher(fail=True),
-            kafka=KAFKA,
-            consumer_group="g",
-            max_record_bytes=65536,
         )
 
 
@@ -77,22 +80,8 @@ async def test_aggregator_stores_each_signal_once_even_when_redelivered() -> Non
     classified = classified_signal()
     value = encode_event(signal_classified_event(classified))
     batch = [record(0, value), record(1, value), record(2, b"[]")]
-    first = await handle_classified_batch(
-        batch,
-        store=store,
-        publisher=publisher,
-        kafka=KAFKA,
-        consumer_group="g",
-        max_record_bytes=65536,
-    )
-    again = await handle_classified_batch(
-        batch,
-        store=store,
-        publisher=publisher,
-        kafka=KAFKA,
-        consumer_group="g",
-        max_record_bytes=65536,
-    )
+    first = await store_batch(batch, store=store, publisher=publisher)
+    again = await store_batch(batch, store=store, publisher=publisher)
     assert (first.stored_new, first.dead_lettered) == (1, 1)
     assert again.stored_new == 0
     assert list(store.signals) == [classified.signal.signal_id]
