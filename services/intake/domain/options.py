@@ -63,7 +63,9 @@ class IntakeOptions:
         """What ``GET /v1/form-config`` answers; ``allowed`` limits it to a token's area
         (municipality keys as ``schemas.topics.municipality_key``)."""
         municipalities = [
-            m for m in self.municipalities if allowed is None or _key(m.name) in allowed
+            m
+            for m in self.municipalities
+            if allowed is None or any(_key(n) in allowed for n in (m.name, *m.aliases))
         ]
 
         def choices(items: tuple[Choice, ...]) -> list[dict[str, str]]:
@@ -115,7 +117,11 @@ def parse_options(text: str) -> IntakeOptions:
             municipalities=municipalities,
             text_max_length=int(document.get("text_max_length", TEXT_MAX_LENGTH)),
             families_count_max=int(document.get("families_count_max", 10_000)),
-            **lists,
+            vindplaatsen=lists["vindplaatsen"],
+            reporter_roles=lists["reporter_roles"],
+            knowledge_types=lists["knowledge_types"],
+            age_bands=lists["age_bands"],
+            family_situations=lists["family_situations"],
         )
     except KeyError as missing:
         raise ValueError(f"intake options: missing key {missing}") from None
@@ -166,7 +172,12 @@ def check_choices(
                 canonical["neighbourhood"] = found
     codes = (
         ("vindplaats", submission.vindplaats, options.vindplaatsen, "vindplaats_unknown"),
-        ("reporter_role", submission.reporter_role, options.reporter_roles, "reporter_role_unknown"),
+        (
+            "reporter_role",
+            submission.reporter_role,
+            options.reporter_roles,
+            "reporter_role_unknown",
+        ),
     )
     for name, value, allowed, code in codes:
         if value not in {c.id for c in allowed}:
@@ -192,6 +203,10 @@ def check_choices(
         and submission.families_count > options.families_count_max
     ):
         problems.append(
-            ("families_count", "less_than_equal", f"mag hoogstens {options.families_count_max} zijn")
+            (
+                "families_count",
+                "less_than_equal",
+                f"mag hoogstens {options.families_count_max} zijn",
+            )
         )
     return canonical, problems
