@@ -215,7 +215,9 @@ async def pipeline(
     )
     try:
         token = await issue_token(
-            postgres_settings, "basisschool-de-regenboog", ["Gent", "Antwerpen", "Leuven", "Mechelen"]
+            postgres_settings,
+            "basisschool-de-regenboog",
+            ["Gent", "Antwerpen", "Leuven", "Mechelen"],
         )
         async with running_consumers(classifier, aggregator), running_intake(intake) as url:
             yield Pipeline(

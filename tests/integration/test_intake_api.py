@@ -185,8 +185,7 @@ async def test_rate_limit_gives_429_with_retry_after(
         httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client,
     ):
         statuses = [
-            (await client.post("/v1/signals", json=submission_body())).status_code
-            for _ in range(4)
+            (await client.post("/v1/signals", json=submission_body())).status_code for _ in range(4)
         ]
         assert statuses == [202, 202, 202, 429]
         limited = await client.post("/v1/signals", json=submission_body())
