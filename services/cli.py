@@ -52,6 +52,16 @@ def intake_run(
     asyncio.run(serve(settings.model_copy(update=overrides)))
 
 
+@intake_app.command("openapi")
+def intake_openapi(
+    check: Annotated[bool, typer.Option(help="Only check docs/openapi/intake.json.")] = False,
+) -> None:
+    """Write (or check) the committed OpenAPI document of intake."""
+    from services.intake.openapi import main as openapi_main
+
+    raise typer.Exit(openapi_main(["--check"] if check else []))
+
+
 @classifier_app.command("run")
 def classifier_run() -> None:
     """Consume submitted signals and publish them classified."""

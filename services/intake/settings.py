@@ -23,6 +23,12 @@ class IntakeSettings(BaseSettings):
         gt=0,
         description="Longest wait for Kafka's acknowledgement before answering 503.",
     )
+    linger_ms: int = Field(
+        default=1,
+        ge=0,
+        le=100,
+        description="How long the producer waits to gather concurrent records into one request.",
+    )
     retry_after_s: int = Field(default=5, ge=1, description="Retry-After sent with a 503.")
     max_body_bytes: int = Field(
         default=64 * 1024,

@@ -111,9 +111,10 @@ def _redactions_json(redactions: Sequence[RedactionCountV1]) -> str:
 class PostgresSubmissionStore:
     """Reservations gathered into batches by one writer task; ``close`` drains what is queued."""
 
-    def __init__(self, pool: Pool, *, max_batch: int = 500) -> None:
+    def __init__(self, pool: Pool, *, max_batch: int = 500, writers: int = 3) -> None:
         self._pool = pool
         self._max_batch = max_batch
+        self._writers = writers
         self._queue: list[tuple[Reservation, asyncio.Future[Reservation | None]]] = []
         self._published: list[uuid.UUID] = []
         self._wake = asyncio.Event()
@@ -149,39 +150,71 @@ class PostgresSubmissionStore:
         self._wake.set()
 
     async def _write_forever(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            try:
-                await self._write_once()
-            except Exception:
-                log.warning("intake.store_write_failed", exc_info=True)
-                await asyncio.sleep(0.2)
+        # Up to ``writers`` batches in flight on their own connections: while one waits for
+        # its commit, the requests arriving meanwhile already form the next batch.
+        gate = asyncio.Semaphore(self._writers)
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue or self._published:
+                    await gate.acquire()
+                    batch = self._queue[: self._max_batch]
+                    del self._queue[: self._max_batch]
+                    published, self._published = self._published, []
+                    task = asyncio.create_task(self._write(batch, published, gate))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+        finally:
+            for task in list(running):
+                with contextlib.suppress(Exception):
+                    await task
+
+    async def _write(
+        self,
+        batch: list[tuple[Reservation, asyncio.Future[Reservation | None]]],
+        published: list[uuid.UUID],
+        gate: asyncio.Semaphore,
+    ) -> None:
+        try:
+            await self._write_batch(batch, published)
+        except Exception:
+            log.warning("intake.store_write_failed", exc_info=True)
+        finally:
+            gate.release()
 
     async def _write_once(self) -> None:
-        while self._queue or self._published:
-            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-            published, self._published = self._published, []
-            async with self._pool.acquire() as connection:
-                if batch:
-                    try:
-                        rows = await self._reserve_batch(connection, [r for r, _ in batch])
-                    except Exception as exc:
-                        for _, future in batch:
-                            if not future.done():
-                                future.set_exception(exc)
-                        self._published[:0] = published  # try the marks again next time
-                        raise
-                    for (reservation, future), row in zip(batch, rows, strict=True):
+        batch, self._queue = self._queue, []
+        published, self._published = self._published, []
+        await self._write_batch(batch, published)
+
+    async def _write_batch(
+        self,
+        batch: list[tuple[Reservation, asyncio.Future[Reservation | None]]],
+        published: list[uuid.UUID],
+    ) -> None:
+        if not batch and not published:
+            return
+        async with self._pool.acquire() as connection:
+            if batch:
+                try:
+                    rows = await self._reserve_batch(connection, [r for r, _ in batch])
+                except Exception as exc:
+                    for _, future in batch:
                         if not future.done():
-                            future.set_result(row if row is not None else None)
-                        del reservation
-                if published:
-                    try:
-                        await connection.execute(_MARK_PUBLISHED, published)
-                    except Exception:
-                        self._published[:0] = published
-                        raise
+                            future.set_exception(exc)
+                    self._published[:0] = published  # try the marks again next time
+                    raise
+                for (_, future), row in zip(batch, rows, strict=True):
+                    if not future.done():
+                        future.set_result(row)
+            if published:
+                try:
+                    await connection.execute(_MARK_PUBLISHED, published)
+                except Exception:
+                    self._published[:0] = published
+                    raise
 
     async def _reserve_batch(
         self, connection: Any, reservations: list[Reservation]

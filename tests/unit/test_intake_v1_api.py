@@ -339,4 +339,5 @@ def test_default_options_keep_every_sample_valid() -> None:
     assert len(flemish) == 285  # after the mergers of 1 January 2025
     assert len([m for m in options.municipalities if m.region == "brussel"]) == 19
     merged = options.municipality("Kruibeke")
-    assert merged is not None and merged.name == "Beveren-Kruibeke-Zwijndrecht"
+    assert merged is not None
+    assert merged.name == "Beveren-Kruibeke-Zwijndrecht"
