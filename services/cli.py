@@ -52,6 +52,16 @@ def intake_run(
     asyncio.run(serve(settings.model_copy(update=overrides)))
 
 
+@intake_app.command("openapi")
+def intake_openapi(
+    check: Annotated[bool, typer.Option(help="Only check docs/openapi/intake.json.")] = False,
+) -> None:
+    """Write (or check) the committed OpenAPI document of intake."""
+    from services.intake.openapi import main as openapi_main
+
+    raise typer.Exit(openapi_main(["--check"] if check else []))
+
+
 @classifier_app.command("run")
 def classifier_run() -> None:
     """Consume submitted signals and publish them classified."""
@@ -141,12 +151,15 @@ def bundle(
 def submit(
     file: Annotated[Path, typer.Argument(help="JSON lines: signal bodies or {'signal': body}.")],
     url: Annotated[str, typer.Option(help="Intake base URL.")] = "http://127.0.0.1:8080",
+    token: Annotated[
+        str | None, typer.Option(envvar="SEINPOST_TOKEN", help="API token (spt_…).")
+    ] = None,
 ) -> None:
     """Send signals from a file to intake over HTTP (retries 503 with the same signal_id)."""
     from services.workflows import load_signal_bodies, submit_all
 
     bodies = load_signal_bodies(file)
-    report = asyncio.run(submit_all(url, bodies))
+    report = asyncio.run(submit_all(url, bodies, token=token))
     typer.echo(f"accepted {report.accepted}, rejected {len(report.rejected)}")
     for signal_id, status, body in report.rejected:
         typer.echo(f"  {signal_id}: HTTP {status} {body}")

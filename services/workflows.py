@@ -77,7 +77,8 @@ async def submit_all(
                 if response is not None:
                     retry_after = float(response.headers.get("Retry-After", "1"))
                 await asyncio.sleep(min(retry_after, 0.25 * attempt))
-            if response is not None and response.status_code == 202:
+            # 200: accepted before (a retry of a signal that did get through).
+            if response is not None and response.status_code in (200, 202):
                 report.accepted += 1
             else:
                 status = response.status_code if response is not None else 0
