@@ -33,6 +33,7 @@ from services.common.kafka import (
 )
 from services.intake.domain.acceptance import SubmissionRejectedError, accept_submission
 from services.intake.errors import ErrorBody, FieldProblem, field_problems
+from services.intake.form import router as form_router
 from services.intake.settings import IntakeSettings
 
 log = structlog.get_logger(__name__)
@@ -288,6 +289,7 @@ def create_app(
             {"status": "ready" if ready else "kafka_unavailable"}, status_code=200 if ready else 503
         )
 
+    app.include_router(form_router)  # the phone form at /formulier/
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 
