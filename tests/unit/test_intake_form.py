@@ -112,7 +112,8 @@ def test_the_service_worker_caches_a_shell_that_is_served(client: TestClient) ->
     shell = re.search(r"const SHELL = \[(.*?)\];", response.text)
     assert shell
     paths = re.findall(r'"([^"]+)"', shell.group(1))
-    assert "./" in paths and "app.js" in paths
+    assert "./" in paths
+    assert "app.js" in paths
     for path in paths:
         url = "/formulier/" + ("" if path == "./" else path)
         assert client.get(url).status_code == 200, url
