@@ -287,7 +287,14 @@ function fillNeighbourhoods() {
     names.map((name) => ({ id: name, label: name })),
     "Niet gekend / geen bepaalde wijk",
   );
-  $("neighbourhood").closest(".veld").hidden = names.length === 0;
+  // A closed list where the network keeps one; elsewhere any neighbourhood name is accepted.
+  $("wijk-lijst").hidden = names.length === 0;
+  $("wijk-vrij").hidden = names.length > 0;
+}
+
+function neighbourhood() {
+  const value = $("wijk-lijst").hidden ? $("neighbourhood_vrij").value : $("neighbourhood").value;
+  return value.trim();
 }
 
 function today(offsetDays = 0) {
@@ -359,7 +366,7 @@ function readForm() {
     target_group: { age_bands: checked("age_bands"), family_situations: checked("family_situations") },
     submitted_at: new Date().toISOString(),
   };
-  if ($("neighbourhood").value) body.neighbourhood = $("neighbourhood").value;
+  if (neighbourhood()) body.neighbourhood = neighbourhood();
   if (count !== "") body.families_count = Number(count);
   return body;
 }
@@ -422,7 +429,9 @@ function showProblems(problems, fallback) {
       ? `${message.textContent} ${problem.message}`
       : problem.message;
     message.hidden = false;
-    const control = box.querySelector("input, select, textarea");
+    const control = box.querySelector(
+      ":is(input, select, textarea):not([hidden] *, [type=radio], [type=checkbox])",
+    ) ?? box.querySelector("input");
     if (box.tagName !== "FIELDSET") control.setAttribute("aria-invalid", "true");
     first ??= control;
   }
@@ -436,6 +445,7 @@ function showProblems(problems, fallback) {
 function resetForm() {
   $("text").value = "";
   $("families_count").value = "";
+  $("neighbourhood_vrij").value = "";
   $("observed_on").value = today();
   for (const box of ["age_bands", "family_situations"]) {
     for (const input of $(box).querySelectorAll("input")) input.checked = false;
@@ -452,6 +462,7 @@ function loadIntoForm(body) {
   $("municipality").value = body.municipality;
   fillNeighbourhoods();
   $("neighbourhood").value = body.neighbourhood ?? "";
+  $("neighbourhood_vrij").value = body.neighbourhood ?? "";
   $("vindplaats").value = body.vindplaats;
   $("reporter_role").value = body.reporter_role;
   for (const input of form.querySelectorAll("input[type=radio], input[type=checkbox]")) {
