@@ -65,12 +65,17 @@ async def enrolled_intake(
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
+def chromium_path() -> Path:
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: apt-get install chromium (.ci/run does)")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium_path: Path) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True
         )
         try:
             yield chromium
