@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 from services.common.access import AccessStore, PrincipalKind
@@ -114,37 +114,30 @@ async def sent_ids(page: Page) -> list[str]:
 
 
 async def read_all(kafka: KafkaSettings) -> list[dict[str, Any]]:
-    """Every record on the submitted topic up to its current end."""
-    consumer = AIOKafkaConsumer(
-        kafka.submitted_topic,
-        bootstrap_servers=kafka.bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
+    """Every record on the submitted topic, from the beginning up to its current end."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     events: list[dict[str, Any]] = []
     try:
-        await wait_for(
-            lambda: _assigned(consumer), timeout_s=30, what="partitions of the submitted topic"
-        )
-        partitions = list(consumer.assignment())
+        await consumer.topics()  # fetches the cluster's metadata
+        partitions = [
+            TopicPartition(kafka.submitted_topic, number)
+            for number in consumer.partitions_for_topic(kafka.submitted_topic) or ()
+        ]
+        assert partitions, "the submitted topic exists"
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
 
         async def caught_up() -> bool:
             batch = await consumer.getmany(timeout_ms=200)
             events.extend(orjson.loads(r.value) for records in batch.values() for r in records)
-            positions = [await consumer.position(p) for p in partitions]
-            return all(pos >= ends[p] for pos, p in zip(positions, partitions, strict=True))
+            return all([await consumer.position(p) >= ends[p] for p in partitions])
 
         await wait_for(caught_up, timeout_s=30, what="the end of the submitted topic")
     finally:
         await consumer.stop()
     return events
-
-
-async def _assigned(consumer: AIOKafkaConsumer) -> bool:
-    await consumer.getmany(timeout_ms=100)
-    return bool(consumer.assignment())
 
 
 async def test_the_phone_form_sends_online_and_offline_and_each_signal_arrives_once(
