@@ -6,7 +6,6 @@ with the same ``signal_id`` — the same event again, which every consumer absor
 The acceptance path itself (validation, idempotency, publishing) is in ``submissions``.
 """
 
-
 import asyncio
 import contextlib
 import math

@@ -6,7 +6,6 @@ header), and the form's configured organisation must be the token's. The signal 
 same path as ``POST /v1/signals``: scrubbed, validated, idempotent, 2xx only after Kafka's ack.
 """
 
-
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 

@@ -8,21 +8,16 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
-from services.common.access import AccessStore, PrincipalKind
-from services.common.kafka import ensure_topics
-from services.common.postgres import create_pool
-from services.common.settings import KafkaSettings, PostgresSettings
-from services.intake.settings import IntakeSettings
-from tests.integration.conftest import free_port, running_intake, wait_for
+from tests.integration.enrolled import (
+    ORGANISATION,
+    EnrolledIntake,
+    read_submitted,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Never a downloaded browser: Debian's chromium, quiet (no updates, sync or field trials).
@@ -36,32 +31,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ORGANISATION = "buurtwerk-rabot"
-
-
-@dataclass
-class EnrolledIntake:
-    url: str
-    token: str
-    kafka: KafkaSettings
-
-
-@pytest.fixture
-async def enrolled_intake(
-    kafka_settings: KafkaSettings, postgres_settings: PostgresSettings
-) -> AsyncIterator[EnrolledIntake]:
-    await ensure_topics(kafka_settings)
-    pool = await create_pool(postgres_settings)
-    try:
-        store = AccessStore(pool)
-        await store.migrate()
-        await store.add_organisation(ORGANISATION, "Buurtwerk Rabot", ["Gent"])
-        issued = await store.create_token(PrincipalKind.ORGANISATION, ORGANISATION, "gsm test")
-    finally:
-        await pool.close()
-    settings = IntakeSettings(kafka=kafka_settings, postgres=postgres_settings, port=free_port())
-    async with running_intake(settings) as url:
-        yield EnrolledIntake(url=url, token=issued.secret, kafka=kafka_settings)
 
 
 @pytest.fixture
@@ -111,33 +80,6 @@ async def sent_ids(page: Page) -> list[str]:
         "#lijst li[data-state=sent]", "items => items.map(i => i.dataset.signalId)"
     )
     return [str(i) for i in ids]
-
-
-async def read_all(kafka: KafkaSettings) -> list[dict[str, Any]]:
-    """Every record on the submitted topic, from the beginning up to its current end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, enable_auto_commit=False)
-    await consumer.start()
-    events: list[dict[str, Any]] = []
-    try:
-        await consumer.topics()  # fetches the cluster's metadata
-        partitions = [
-            TopicPartition(kafka.submitted_topic, number)
-            for number in consumer.partitions_for_topic(kafka.submitted_topic) or ()
-        ]
-        assert partitions, "the submitted topic exists"
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-
-        async def caught_up() -> bool:
-            batch = await consumer.getmany(timeout_ms=200)
-            events.extend(orjson.loads(r.value) for records in batch.values() for r in records)
-            return all([await consumer.position(p) >= ends[p] for p in partitions])
-
-        await wait_for(caught_up, timeout_s=30, what="the end of the submitted topic")
-    finally:
-        await consumer.stop()
-    return events
 
 
 async def test_the_phone_form_sends_online_and_offline_and_each_signal_arrives_once(
@@ -221,7 +163,7 @@ async def test_the_phone_form_sends_online_and_offline_and_each_signal_arrives_o
 
     ids = await sent_ids(page)
     assert set(ids) >= {first, second}
-    events = await read_all(intake.kafka)
+    events = await read_submitted(intake.kafka)
     counted = Counter(event["data"]["signal_id"] for event in events)
     assert set(counted) == set(ids)
     assert all(count == 1 for count in counted.values()), counted
