@@ -131,6 +131,7 @@ async def submit_all(
                 on_retry=count_retry,
                 delay_s=quick,
             )
+            # 200: accepted before (a retry of a signal that did get through).
             if response is not None and response.status_code in (200, 202):
                 report.accepted += 1
             else:

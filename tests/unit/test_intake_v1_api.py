@@ -73,9 +73,7 @@ def test_organisation_comes_from_the_token(harness: Harness) -> None:
 
 
 def test_another_organisation_in_the_body_is_422(harness: Harness) -> None:
-    response = harness.client.post(
-        "/v1/signals", json=submission_body(organisation="ocmw-gent")
-    )
+    response = harness.client.post("/v1/signals", json=submission_body(organisation="ocmw-gent"))
     assert response.status_code == 422
     assert response.json()["problems"][0]["code"] == "organisation_mismatch"
 
