@@ -30,8 +30,8 @@ from services.classifier.app import create_app as create_classifier
 from services.classifier.settings import ClassifierSettings
 from services.common.access import AccessStore, PrincipalKind
 from services.common.kafka import ensure_topics
-from services.common.postgres import create_pool
 from services.common.logging import configure_logging
+from services.common.postgres import create_pool
 from services.common.settings import KafkaSettings, LoggingSettings, PostgresSettings
 from services.intake.app import create_app as create_intake
 from services.intake.settings import IntakeSettings
