@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from services.common.access.cli import organisation_app, token_app
+from services.importer import import_command
 
 app = typer.Typer(
     name="seinpost",
@@ -33,6 +34,7 @@ app.add_typer(aggregator_app, name="aggregator")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(organisation_app, name="organisation")
 app.add_typer(token_app, name="token")
+app.command("import")(import_command)  # services/importer.py: seinpost import FILE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 STACK_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "stack.sh"

@@ -42,6 +42,7 @@ from services.intake.domain.options import IntakeOptions, parse_options
 from services.intake.domain.privacy import scrub
 from services.intake.domain.ratelimit import TokenBuckets
 from services.intake.errors import ErrorBody, FieldProblem, field_problems
+from services.intake.form import router as form_router
 from services.intake.metrics import IntakeMetrics, MetricsMiddleware
 from services.intake.settings import IntakeSettings
 from services.intake.storage import PostgresSubmissionStore, SubmissionStore
@@ -669,6 +670,7 @@ def create_app(
 
     app.include_router(connector_router(settings, holder, authenticated, limiter))
 
+    app.include_router(form_router)  # the phone form at /formulier/
     app.openapi = lambda: intake_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(
         BodySizeLimit,

@@ -250,3 +250,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # Services run in this process: their logs go through the same JSON pipeline as in production,
 # at WARNING so that a failing test's output shows what matters.
 configure_logging("tests", LoggingSettings(level="WARNING"))
+
+
+# An intake with an organisation and a device token (phone form and import tests).
+from tests.integration.enrolled import enrolled_intake  # noqa: E402, F401
