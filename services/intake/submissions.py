@@ -307,6 +307,7 @@ class IntakeService:
 
     def _answer_existing(self, earlier: Reservation, digest: bytes) -> Result:
         if earlier.content_hash != digest:
+            log.info("signal.conflict")
             return Result(
                 Outcome.CONFLICT,
                 409,
@@ -324,6 +325,7 @@ class IntakeService:
                     ],
                 ),
             )
+        log.info("signal.duplicate")
         return Result(Outcome.DUPLICATE, 200, earlier.signal_id, accepted=_accepted_body(earlier))
 
     def _remember(self, reservation: Reservation) -> None:
