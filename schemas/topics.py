@@ -12,12 +12,14 @@ SIGNALS_SUBMITTED: Final = "seinpost.signals.submitted.v1"
 SIGNALS_CLASSIFIED: Final = "seinpost.signals.classified.v1"
 BUNDLES: Final = "seinpost.bundles.v1"
 DEAD_LETTER: Final = "seinpost.deadletter.v1"
+DECISIONS: Final = "seinpost.decisions.v1"
 
 ALL_TOPICS: Final[tuple[str, ...]] = (
     SIGNALS_SUBMITTED,
     SIGNALS_CLASSIFIED,
     BUNDLES,
     DEAD_LETTER,
+    DECISIONS,
 )
 
 

@@ -396,3 +396,83 @@ def dead_letter_event(dead_letter: DeadLetterV1) -> DeadLetterEventV1:
         dataschema=_dataschema("dead_letter.v1"),
         data=dead_letter,
     )
+
+
+# --- Decisions of a steering group (aggregator platform) ------------------------------------
+
+
+class DecisionStatus(StrEnum):
+    """What a steering group decided about a theme (beslissing)."""
+
+    IN_PROGRESS = "in_behandeling"
+    SOLVED_LOCALLY = "opgelost_in_de_wijk"
+    REFERRED_CITY = "doorgestuurd_stad"
+    REFERRED_FLANDERS = "doorgestuurd_vlaanderen"
+    REFERRED_FEDERAL = "doorgestuurd_federaal"
+    NO_ACTION = "geen_actie"
+
+
+DECISION_STATUS_LABELS: Final[dict[DecisionStatus, str]] = {
+    DecisionStatus.IN_PROGRESS: "In behandeling",
+    DecisionStatus.SOLVED_LOCALLY: "Opgelost in de wijk",
+    DecisionStatus.REFERRED_CITY: "Doorgestuurd naar de stad",
+    DecisionStatus.REFERRED_FLANDERS: "Doorgestuurd naar Vlaanderen",
+    DecisionStatus.REFERRED_FEDERAL: "Doorgestuurd naar het federale niveau",
+    DecisionStatus.NO_ACTION: "Geen actie",
+}
+
+SteeringGroupId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$"),
+]
+
+ThemeId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"),
+]
+
+
+class DecisionV1(_Model):
+    """A steering group's decision on one theme. Topic ``seinpost.decisions.v1``.
+
+    Decisions are never overwritten: a new decision on the same theme is a new event, and the
+    latest (by ``decided_at``) is the current one; the earlier ones are its history.
+    """
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    decision_id: uuid.UUID = Field(
+        description="Unique per decision; a retried request with the same id is the same event."
+    )
+    steering_group_id: SteeringGroupId = Field(description="The deciding steering group.")
+    theme_id: ThemeId = Field(description="Theme of one of the steering group's bundles.")
+    bundle_id: uuid.UUID | None = Field(
+        default=None, description="Bundle in which the steering group read the theme."
+    )
+    status: DecisionStatus
+    owner: str | None = Field(
+        default=None,
+        max_length=120,
+        description="Who follows the theme up (trekker): an organisation or a role, not a person.",
+    )
+    note: str | None = Field(
+        default=None, max_length=2000, description="Explanation for the field (Dutch)."
+    )
+    decided_at: AwareDatetime
+
+
+class DecisionRecordedEventV1(CloudEventV1[DecisionV1]):
+    type: Literal["be.seinpost.decision.recorded.v1"] = "be.seinpost.decision.recorded.v1"
+
+
+EVENT_MODELS["decision.v1"] = DecisionRecordedEventV1  # type: ignore[assignment]
+
+
+def decision_event(decision: DecisionV1) -> DecisionRecordedEventV1:
+    return DecisionRecordedEventV1(
+        id=str(decision.decision_id),
+        source=f"{EVENT_SOURCE_PREFIX}/aggregator",
+        time=decision.decided_at,
+        subject=f"{decision.steering_group_id}/{decision.theme_id}",
+        dataschema=_dataschema("decision.v1"),
+        data=decision,
+    )
