@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from schemas.v1 import SignalClassifiedEventV1
+from schemas.v1 import DecisionRecordedEventV1, SignalClassifiedEventV1
 from services.aggregator.storage import SignalStore
 from services.common.events import RecordRef
 from services.common.kafka import Publisher, dead_letter_outgoing, decode_batch
@@ -54,6 +54,40 @@ async def handle_classified_batch(
             signal_id=str(event.data.signal.signal_id),
             topic=record.topic,
             partition=record.partition,
+            offset=record.offset,
+        )
+    return BatchOutcome(
+        received=len(records), stored_new=stored_new, dead_lettered=len(batch.dead_letters)
+    )
+
+
+async def handle_decision_batch(
+    records: Sequence[RecordRef],
+    *,
+    store: SignalStore,
+    publisher: Publisher,
+    kafka: KafkaSettings,
+    consumer_group: str,
+    max_record_bytes: int,
+) -> BatchOutcome:
+    """Decisions from their topic into their history table, idempotent on decision_id."""
+    batch = decode_batch(
+        records,
+        DecisionRecordedEventV1,
+        service="aggregator",
+        consumer_group=consumer_group,
+        max_bytes=max_record_bytes,
+    )
+    stored_new = await store.store_decisions(
+        [(record, event.data) for record, event in batch.events]
+    )
+    await publisher.publish_all(dead_letter_outgoing(kafka, batch.dead_letters))
+    for record, event in batch.events:
+        log.info(
+            "decision.stored",
+            decision_id=str(event.data.decision_id),
+            steering_group_id=event.data.steering_group_id,
+            theme_id=event.data.theme_id,
             offset=record.offset,
         )
     return BatchOutcome(
