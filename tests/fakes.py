@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from schemas.v1 import PolicyBundleV1, SignalClassifiedV1
+from schemas.v1 import DecisionV1, PolicyBundleV1, SignalClassifiedV1
 from services.aggregator.domain.bundle import SignalFacts
 from services.common.events import RecordRef
 from services.common.kafka import Outgoing
@@ -34,12 +34,21 @@ class InMemorySignalStore:
         self.signals: dict[Any, SignalClassifiedV1] = {}
         self.bundles: dict[Any, PolicyBundleV1] = {}
         self.published: set[Any] = set()
+        self.decisions: dict[Any, DecisionV1] = {}
 
     async def store_classified(self, items: Sequence[tuple[RecordRef, SignalClassifiedV1]]) -> int:
         new = 0
         for _, classified in items:
             if classified.signal.signal_id not in self.signals:
                 self.signals[classified.signal.signal_id] = classified
+                new += 1
+        return new
+
+    async def store_decisions(self, items: Sequence[tuple[RecordRef, DecisionV1]]) -> int:
+        new = 0
+        for _, decision in items:
+            if decision.decision_id not in self.decisions:
+                self.decisions[decision.decision_id] = decision
                 new += 1
         return new
 

@@ -11,7 +11,11 @@ import structlog
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
-from services.aggregator.handlers import handle_classified_batch, handle_decision_batch
+from services.aggregator.handlers import (
+    handle_classified_batch,
+    handle_correction_batch,
+    handle_decision_batch,
+)
 from services.aggregator.scheduler import BundleScheduler
 from services.aggregator.settings import AggregatorSettings
 from services.aggregator.storage import PostgresSignalStore, migrate
@@ -72,6 +76,15 @@ def create_broker_for(
         handle=bound(handle_decision_batch, f"{settings.group_id}-decisions"),
         title="aggregator.on_decision",
         description="Stores steering-group decisions as history, idempotent on decision_id.",
+    )
+    subscribe_batches(
+        broker,
+        topic=settings.kafka.corrections_topic,
+        group_id=f"{settings.group_id}-corrections",
+        settings=settings,
+        handle=bound(handle_correction_batch, f"{settings.group_id}-corrections"),
+        title="aggregator.on_correction",
+        description="Applies human corrections of life domains (they outrank the model).",
     )
     return broker, publisher
 

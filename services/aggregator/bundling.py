@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -188,6 +188,10 @@ async def compile_ad_hoc(
     return CompiledBundle(bundle, None, 1, html)
 
 
+class PublicationMarker(Protocol):
+    async def mark_bundle_published(self, bundle: PolicyBundleV1) -> None: ...
+
+
 def bundle_key(bundle: PolicyBundleV1, steering_group_id: str | None) -> bytes:
     # One steering group's bundles stay in order in one partition.
     return (steering_group_id or municipality_key(bundle.municipality).decode()).encode()
@@ -197,7 +201,7 @@ async def publish_bundle(
     bundle: PolicyBundleV1,
     *,
     steering_group_id: str | None,
-    store: PostgresSignalStore,
+    store: PublicationMarker,
     publisher: Publisher,
     kafka: KafkaSettings,
 ) -> None:
