@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
+import uvicorn
 from aiokafka import AIOKafkaConsumer
 
 from schemas.v1 import (
@@ -25,19 +27,22 @@ from schemas.v1 import (
     SignalClassifiedV1,
     signal_classified_event,
 )
+from services.aggregator.api import create_api
 from services.aggregator.app import create_app as create_aggregator
 from services.aggregator.bundling import compile_for_group, publish_bundle
 from services.aggregator.periods import parse_period
 from services.aggregator.scheduler import run_due
 from services.aggregator.settings import AggregatorSettings
-from services.aggregator.storage import PostgresSignalStore, SteeringGroup, migrate
+from services.aggregator.storage import PostgresSignalStore, SteeringGroup, ThemeRow, migrate
+from services.common.access import AccessStore, PrincipalKind
 from services.common.events import RecordRef
 from services.common.kafka import EventPublisher, Outgoing, create_broker, ensure_topics
 from services.common.postgres import create_pool
 from services.common.settings import KafkaSettings, PostgresSettings
+from services.intake.domain.privacy import scrub
 from tests.factories import classified_signal, submitted_signal
 from tests.fakes import FakePublisher
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import free_port, wait_for
 
 Q3 = parse_period("2026-Q3")
 AFTER_Q3 = date(2026, 10, 2)
@@ -384,3 +389,188 @@ async def test_consuming_the_topics_twice_leaves_identical_tables(platform: Plat
         k for k, row in current.items() if row["source"] == "correction"
     }
     assert all(list(current[s.signal_id]["domains"]) == ["gezin"] for s in signals[10:20])
+
+
+@contextlib.asynccontextmanager
+async def running_api(settings: AggregatorSettings) -> AsyncIterator[str]:
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_api(settings, scrub=lambda text: scrub(text).text),
+            host="127.0.0.1",
+            port=settings.api_port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+
+        async def started() -> bool:
+            return bool(server.started)
+
+        await wait_for(started, timeout_s=30, what="the aggregator API to listen")
+        yield f"http://127.0.0.1:{settings.api_port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_decisions_feedback_corrections_and_who_may_see_what(platform: Platform) -> None:
+    store = platform.store
+    own = q3_signals(6, organisation="basisschool-de-regenboog")
+    others = q3_signals(6, organisation="caw-oost")
+    antwerp = q3_signals(1, organisation="caw-oost", municipality="Antwerpen")
+    everything = own + others + antwerp
+    await store.store_classified([(ref(i), c) for i, c in enumerate(everything)])
+    await store.upsert_steering_group(gent_group())
+    await store.upsert_steering_group(
+        gent_group(
+            steering_group_id="antwerpen", name="Stuurgroep A", municipalities=("Antwerpen",)
+        )
+    )
+    group = await store.steering_group("gent")
+    assert group is not None
+    compiled = await compile_for_group(store, group, Q3, scheduled=False, baseline_periods=0)
+    assert compiled is not None
+    # Themes come from the bundle analysis; here one theme is stored beside a fresh bundle.
+    themed = compiled.bundle.model_copy(update={"bundle_id": uuid.uuid4()})
+    in_theme = [c.signal.signal_id for c in own[:3] + others[:3]]
+    await store.save_bundle(
+        themed,
+        steering_group_id="gent",
+        version=2,
+        themes=[
+            ThemeRow(
+                "onderwijs-schooluitstap", "Schooluitstap te duur", "onderwijs", tuple(in_theme)
+            )
+        ],
+    )
+    await store.mark_bundle_published(themed)
+    other_group = await store.steering_group("antwerpen")
+    assert other_group is not None
+    antwerp_bundle = await compile_for_group(
+        store, other_group, Q3, scheduled=False, baseline_periods=0
+    )
+    assert antwerp_bundle is not None
+
+    access = AccessStore(platform.pool)
+    await access.migrate()
+    await access.add_organisation("basisschool-de-regenboog", "De Regenboog", ["Gent"])
+    await access.add_organisation("caw-oost", "CAW Oost", ["Gent", "Antwerpen"])
+    school = (
+        await access.create_token(PrincipalKind.ORGANISATION, "basisschool-de-regenboog", "t")
+    ).secret
+    caw = (await access.create_token(PrincipalKind.ORGANISATION, "caw-oost", "t")).secret
+    gent = (await access.create_token(PrincipalKind.STEERING_GROUP, "gent", "t")).secret
+    antwerpen = (await access.create_token(PrincipalKind.STEERING_GROUP, "antwerpen", "t")).secret
+    gent_reader = (
+        await access.create_token(
+            PrincipalKind.STEERING_GROUP, "gent", "t", scopes=["bundles:read"]
+        )
+    ).secret
+
+    def auth(secret: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {secret}"}
+
+    settings = platform.settings.model_copy(update={"api_port": free_port()})
+    async with (
+        create_aggregator(settings),
+        running_api(settings) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+    ):
+        bundles = "/v1/steering-groups/gent/bundles"
+        # 401 without or with a wrong token; 403 for other groups and organisations.
+        assert (await client.get(bundles)).status_code == 401
+        assert (await client.get(bundles, headers=auth("spt_" + "x" * 43))).status_code == 401
+        assert (await client.get(bundles, headers=auth(antwerpen))).status_code == 403
+        assert (await client.get(bundles, headers=auth(school))).status_code == 403
+        listing = await client.get(bundles, headers=auth(gent))
+        assert listing.status_code == 200
+        assert [b["version"] for b in listing.json()["bundles"]] == [2, 1]
+        one = await client.get(f"{bundles}/{themed.bundle_id}", headers=auth(gent))
+        assert one.status_code == 200
+        assert one.json()["bundle_id"] == str(themed.bundle_id)
+        foreign = f"{bundles}/{antwerp_bundle.bundle.bundle_id}"
+        assert (await client.get(foreign, headers=auth(gent))).status_code == 404
+        themes = await client.get("/v1/steering-groups/gent/themes", headers=auth(gent))
+        assert [t["theme_id"] for t in themes.json()["themes"]] == ["onderwijs-schooluitstap"]
+        assert (
+            await client.get("/v1/steering-groups/gent/themes", headers=auth(antwerpen))
+        ).status_code == 403
+
+        decide = "/v1/steering-groups/gent/themes/onderwijs-schooluitstap/decisions"
+        first = await client.post(
+            decide, headers=auth(gent), json={"status": "in_behandeling", "owner": "OCMW"}
+        )
+        assert first.status_code == 202, first.text
+        second = await client.post(
+            decide,
+            headers=auth(gent),
+            json={
+                "status": "doorgestuurd_stad",
+                "owner": "Sociaal Huis",
+                "note": "Bel Nadia op 0478 12 34 56 voor details.",
+            },
+        )
+        assert second.status_code == 202
+        for body, who, code in [
+            ({"status": "geen_actie"}, antwerpen, 403),
+            ({"status": "geen_actie"}, gent_reader, 403),
+            ({"status": "geen_actie"}, school, 403),
+            ({"status": "misschien"}, gent, 422),
+        ]:
+            assert (await client.post(decide, headers=auth(who), json=body)).status_code == code
+        unknown_theme = decide.replace("onderwijs-schooluitstap", "bestaat-niet")
+        assert (
+            await client.post(unknown_theme, headers=auth(gent), json={"status": "geen_actie"})
+        ).status_code == 404
+
+        async def both_stored() -> bool:
+            return bool(await platform.pool.fetchval("SELECT count(*) FROM decisions") == 2)
+
+        await wait_for(both_stored, what="the decisions consumed into PostgreSQL")
+        history = (await client.get(decide, headers=auth(gent))).json()
+        assert [d["status"] for d in history["history"]] == [
+            "in_behandeling",
+            "doorgestuurd_stad",
+        ]
+        assert history["current"]["owner"] == "Sociaal Huis"
+        assert "0478" not in history["current"]["note"]
+
+        # Feedback: own signals only, with the theme and the current decision.
+        feedback = await client.get("/v1/feedback", headers=auth(school))
+        assert feedback.status_code == 200
+        items = {s["signal_id"]: s for s in feedback.json()["signals"]}
+        assert set(items) == {str(c.signal.signal_id) for c in own}
+        placed = [s for s in items.values() if s["themes"]]
+        assert {s["signal_id"] for s in placed} == {str(c.signal.signal_id) for c in own[:3]}
+        assert all(s["themes"][0]["decision"]["status"] == "doorgestuurd_stad" for s in placed)
+        theirs = (await client.get("/v1/feedback", headers=auth(caw))).json()
+        assert {s["signal_id"] for s in theirs["signals"]} == {
+            str(c.signal.signal_id) for c in others + antwerp
+        }
+        assert (await client.get("/v1/feedback", headers=auth(gent))).status_code == 403
+        assert (await client.get("/v1/feedback")).status_code == 401
+
+        # Corrections: only in the group's own area, only by a steering group.
+        target = own[0].signal.signal_id
+        correct = f"/v1/signals/{target}/corrections"
+        body = {"domains": ["wonen", "gezondheid"], "reason": "Mail jan.peeters@telenet.be"}
+        answer = await client.post(correct, headers=auth(gent), json=body)
+        assert answer.status_code == 202, answer.text
+        outside = f"/v1/signals/{antwerp[0].signal.signal_id}/corrections"
+        assert (await client.post(outside, headers=auth(gent), json=body)).status_code == 403
+        assert (await client.post(correct, headers=auth(school), json=body)).status_code == 403
+        assert (await client.post(correct, json=body)).status_code == 401
+        bad = {"domains": ["toverkunst"]}
+        assert (await client.post(correct, headers=auth(gent), json=bad)).status_code == 422
+        nobody = f"/v1/signals/{uuid.uuid4()}/corrections"
+        assert (await client.post(nobody, headers=auth(gent), json=body)).status_code == 404
+
+        async def corrected() -> bool:
+            return await store.current_tags(target) == ("correction", ("wonen", "gezondheid"))
+
+        await wait_for(corrected, what="the correction applied from its topic")
+        [history_row] = [h for h in await store.tag_history(target) if h["source"] == "correction"]
+        assert "telenet" not in (history_row["reason"] or "")
