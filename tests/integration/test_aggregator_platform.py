@@ -556,7 +556,10 @@ async def test_decisions_feedback_corrections_and_who_may_see_what(platform: Pla
         # Corrections: only in the group's own area, only by a steering group.
         target = own[0].signal.signal_id
         correct = f"/v1/signals/{target}/corrections"
-        body = {"domains": ["wonen", "gezondheid"], "reason": "Mail jan.peeters@telenet.be"}
+        body: dict[str, Any] = {
+            "domains": ["wonen", "gezondheid"],
+            "reason": "Mail jan.peeters@telenet.be",
+        }
         answer = await client.post(correct, headers=auth(gent), json=body)
         assert answer.status_code == 202, answer.text
         outside = f"/v1/signals/{antwerp[0].signal.signal_id}/corrections"
