@@ -556,20 +556,20 @@ async def test_decisions_feedback_corrections_and_who_may_see_what(platform: Pla
         # Corrections: only in the group's own area, only by a steering group.
         target = own[0].signal.signal_id
         correct = f"/v1/signals/{target}/corrections"
-        body: dict[str, Any] = {
+        fix: dict[str, Any] = {
             "domains": ["wonen", "gezondheid"],
             "reason": "Mail jan.peeters@telenet.be",
         }
-        answer = await client.post(correct, headers=auth(gent), json=body)
+        answer = await client.post(correct, headers=auth(gent), json=fix)
         assert answer.status_code == 202, answer.text
         outside = f"/v1/signals/{antwerp[0].signal.signal_id}/corrections"
-        assert (await client.post(outside, headers=auth(gent), json=body)).status_code == 403
-        assert (await client.post(correct, headers=auth(school), json=body)).status_code == 403
-        assert (await client.post(correct, json=body)).status_code == 401
+        assert (await client.post(outside, headers=auth(gent), json=fix)).status_code == 403
+        assert (await client.post(correct, headers=auth(school), json=fix)).status_code == 403
+        assert (await client.post(correct, json=fix)).status_code == 401
         bad = {"domains": ["toverkunst"]}
         assert (await client.post(correct, headers=auth(gent), json=bad)).status_code == 422
         nobody = f"/v1/signals/{uuid.uuid4()}/corrections"
-        assert (await client.post(nobody, headers=auth(gent), json=body)).status_code == 404
+        assert (await client.post(nobody, headers=auth(gent), json=fix)).status_code == 404
 
         async def corrected() -> bool:
             return await store.current_tags(target) == ("correction", ("wonen", "gezondheid"))
