@@ -13,6 +13,7 @@ import typer
 
 from services.aggregator.cli import bundle_command, network_app, steering_group_app
 from services.common.access.cli import organisation_app, token_app
+from services.importer import import_command
 
 app = typer.Typer(
     name="seinpost",
@@ -36,6 +37,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(steering_group_app, name="steering-group")
 app.add_typer(network_app, name="network")
 app.command("bundle")(bundle_command)
+app.command("import")(import_command)  # services/importer.py: seinpost import FILE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 STACK_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "stack.sh"
@@ -53,6 +55,16 @@ def intake_run(
     settings = IntakeSettings()
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     asyncio.run(serve(settings.model_copy(update=overrides)))
+
+
+@intake_app.command("openapi")
+def intake_openapi(
+    check: Annotated[bool, typer.Option(help="Only check docs/openapi/intake.json.")] = False,
+) -> None:
+    """Write (or check) the committed OpenAPI document of intake."""
+    from services.intake.openapi import main as openapi_main
+
+    raise typer.Exit(openapi_main(["--check"] if check else []))
 
 
 @classifier_app.command("run")
@@ -121,12 +133,15 @@ def topics_ensure() -> None:
 def submit(
     file: Annotated[Path, typer.Argument(help="JSON lines: signal bodies or {'signal': body}.")],
     url: Annotated[str, typer.Option(help="Intake base URL.")] = "http://127.0.0.1:8080",
+    token: Annotated[
+        str | None, typer.Option(envvar="SEINPOST_TOKEN", help="API token (spt_…).")
+    ] = None,
 ) -> None:
     """Send signals from a file to intake over HTTP (retries 503 with the same signal_id)."""
     from services.workflows import load_signal_bodies, submit_all
 
     bodies = load_signal_bodies(file)
-    report = asyncio.run(submit_all(url, bodies))
+    report = asyncio.run(submit_all(url, bodies, token=token))
     typer.echo(f"accepted {report.accepted}, rejected {len(report.rejected)}")
     for signal_id, status, body in report.rejected:
         typer.echo(f"  {signal_id}: HTTP {status} {body}")
