@@ -129,7 +129,8 @@ def bundle(
     )
     typer.echo(f"bundle {result.bundle.bundle_id}")
     typer.echo(f"  json:     {result.files.json}")
-    typer.echo(f"  markdown: {result.files.markdown}")
+    typer.echo(f"  html:     {result.files.html}")
+    typer.echo(f"  pdf:      {result.files.pdf}")
 
 
 @app.command("submit")

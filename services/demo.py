@@ -172,7 +172,7 @@ async def _pipeline(root: Path, port: int, processes: list[_Process]) -> int:
         bundle = result.bundle
         count = bundle.signal_count.count
         shown = str(count) if count is not None else f"< {bundle.min_group_size}"
-        _say(f"bundle {bundle.municipality}: {shown} signals -> {result.files.markdown}")
+        _say(f"bundle {bundle.area.steering_group_name}: {shown} signals -> {result.files.pdf}")
     top = results[0].bundle
     tagged = [c for c in top.by_domain if c.count]
     _say(

@@ -15,8 +15,9 @@ import structlog
 
 from schemas.topics import municipality_key
 from schemas.v1 import PolicyBundleV1, policy_bundle_event
-from services.aggregator.domain.bundle import compile_bundle
-from services.aggregator.domain.render import render_markdown
+from services.aggregator.domain.bundle import BundleScope, baseline_window, compile_bundle
+from services.aggregator.domain.render import render_html
+from services.aggregator.rendering import html_to_pdf
 from services.aggregator.storage import SignalStore
 from services.common.kafka import Outgoing, Publisher
 from services.common.settings import KafkaSettings
@@ -27,7 +28,8 @@ log = structlog.get_logger(__name__)
 @dataclass(frozen=True, slots=True)
 class BundleFiles:
     json: Path
-    markdown: Path
+    html: Path
+    pdf: Path
 
 
 async def compile_and_store(
@@ -38,15 +40,22 @@ async def compile_and_store(
     period_end: date,
     min_group_size: int,
 ) -> PolicyBundleV1:
-    facts = await store.signal_facts(municipality, period_start, period_end)
-    bundle = compile_bundle(
-        facts,
-        municipality=municipality,
+    # One municipality as its own area until steering groups are stored (platform work).
+    scope = BundleScope(
+        steering_group_id=f"gemeente-{municipality_key(municipality).decode()}",
+        steering_group_name=municipality,
+        municipalities=frozenset({municipality}),
+        neighbourhoods=None,
+        domains_of_interest=None,
+        min_group_size=min_group_size,
         period_start=period_start,
         period_end=period_end,
-        min_group_size=min_group_size,
-        compiled_at=datetime.now(UTC),
-        bundle_id=uuid.uuid4(),
+    )
+    facts = await store.signal_records([municipality], period_start, period_end)
+    baseline_start, baseline_end = baseline_window(scope)
+    baseline = await store.signal_records([municipality], baseline_start, baseline_end)
+    bundle = compile_bundle(
+        scope, facts, baseline, [], compiled_at=datetime.now(UTC), bundle_id=uuid.uuid4()
     )
     await store.save_bundle(bundle)
     log.info("bundle.compiled", bundle_id=str(bundle.bundle_id), signals=len(facts))
@@ -58,7 +67,7 @@ async def publish_bundle(
 ) -> None:
     event = policy_bundle_event(bundle)
     await publisher.publish(
-        Outgoing(kafka.bundles_topic, municipality_key(bundle.municipality), event)
+        Outgoing(kafka.bundles_topic, bundle.area.steering_group_id.encode(), event)
     )
     await store.mark_bundle_published(bundle)
     log.info("bundle.published", bundle_id=str(bundle.bundle_id), topic=kafka.bundles_topic)
@@ -67,11 +76,14 @@ async def publish_bundle(
 def write_bundle_files(bundle: PolicyBundleV1, directory: Path) -> BundleFiles:
     directory.mkdir(parents=True, exist_ok=True)
     stem = (
-        f"beleidsbundel-{municipality_key(bundle.municipality).decode()}-"
+        f"beleidsbundel-{bundle.area.steering_group_id}-"
         f"{bundle.period_start.isoformat()}-{bundle.period_end.isoformat()}"
     ).replace(" ", "-")
     json_path = directory / f"{stem}.json"
-    markdown_path = directory / f"{stem}.md"
+    html_path = directory / f"{stem}.html"
+    pdf_path = directory / f"{stem}.pdf"
     json_path.write_text(bundle.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    markdown_path.write_text(render_markdown(bundle), encoding="utf-8")
-    return BundleFiles(json=json_path, markdown=markdown_path)
+    html = render_html(bundle)
+    html_path.write_text(html, encoding="utf-8")
+    pdf_path.write_bytes(html_to_pdf(html))
+    return BundleFiles(json=json_path, html=html_path, pdf=pdf_path)

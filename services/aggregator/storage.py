@@ -19,7 +19,7 @@ import structlog
 from asyncpg.pool import PoolConnectionProxy
 
 from schemas.v1 import KnowledgeType, PolicyBundleV1, SignalClassifiedV1
-from services.aggregator.domain.bundle import SignalFacts
+from services.aggregator.domain.bundle import SignalRecord
 from services.common.events import RecordRef
 from services.common.settings import PostgresSettings
 
@@ -119,9 +119,9 @@ class SignalStore(Protocol):
         self, items: Sequence[tuple[RecordRef, SignalClassifiedV1]]
     ) -> int: ...
 
-    async def signal_facts(
-        self, municipality: str, period_start: date, period_end: date
-    ) -> list[SignalFacts]: ...
+    async def signal_records(
+        self, municipalities: Sequence[str], period_start: date, period_end: date
+    ) -> list[SignalRecord]: ...
 
     async def save_bundle(self, bundle: PolicyBundleV1) -> None: ...
 
@@ -162,14 +162,15 @@ ON CONFLICT (signal_id, classifier_version, domain) DO NOTHING
 # The latest classification of each signal decides where it lands in a bundle.
 _SIGNAL_FACTS = """
 SELECT s.signal_id, s.municipality, s.neighbourhood, s.vindplaats, s.knowledge_type,
-       c.needs_review,
+       s.reporter_role, s.organisation, s.observed_on, s.received_at, s.text,
+       c.needs_review, c.primary_domain,
        coalesce(
            array_agg(d.domain ORDER BY d.score DESC) FILTER (WHERE d.domain IS NOT NULL),
            '{}'
        ) AS domains
 FROM signals AS s
 JOIN LATERAL (
-    SELECT classifier_version, needs_review
+    SELECT classifier_version, needs_review, primary_domain
     FROM signal_classifications AS latest
     WHERE latest.signal_id = s.signal_id
     ORDER BY latest.classified_at DESC, latest.classifier_version DESC
@@ -177,8 +178,8 @@ JOIN LATERAL (
 ) AS c ON true
 LEFT JOIN signal_domains AS d
        ON d.signal_id = s.signal_id AND d.classifier_version = c.classifier_version
-WHERE lower(s.municipality) = lower($1) AND s.observed_on BETWEEN $2 AND $3
-GROUP BY s.signal_id, c.needs_review
+WHERE lower(s.municipality) = ANY($1::text[]) AND s.observed_on BETWEEN $2 AND $3
+GROUP BY s.signal_id, c.needs_review, c.primary_domain
 """
 
 
@@ -244,18 +245,26 @@ class PostgresSignalStore:
                 )
         return int(status.rsplit(" ", 1)[-1])
 
-    async def signal_facts(
-        self, municipality: str, period_start: date, period_end: date
-    ) -> list[SignalFacts]:
-        rows = await self._pool.fetch(_SIGNAL_FACTS, municipality, period_start, period_end)
+    async def signal_records(
+        self, municipalities: Sequence[str], period_start: date, period_end: date
+    ) -> list[SignalRecord]:
+        rows = await self._pool.fetch(
+            _SIGNAL_FACTS, [m.lower() for m in municipalities], period_start, period_end
+        )
         return [
-            SignalFacts(
+            SignalRecord(
                 signal_id=row["signal_id"],
                 municipality=row["municipality"],
                 neighbourhood=row["neighbourhood"],
                 vindplaats=row["vindplaats"],
+                reporter_role=row["reporter_role"],
+                organisation=row["organisation"],
                 knowledge_type=KnowledgeType(row["knowledge_type"]),
+                observed_on=row["observed_on"],
+                received_at=row["received_at"],
+                text=row["text"],
                 domains=tuple(row["domains"]),
+                primary_domain=row["primary_domain"],
                 needs_review=row["needs_review"],
             )
             for row in rows
@@ -270,7 +279,8 @@ class PostgresSignalStore:
             ON CONFLICT (bundle_id) DO NOTHING
             """,
             bundle.bundle_id,
-            bundle.municipality,
+            # Until steering groups have their own column: the area's municipalities.
+            ", ".join(bundle.area.municipalities),
             bundle.period_start,
             bundle.period_end,
             bundle.compiled_at,
