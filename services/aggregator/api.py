@@ -36,7 +36,8 @@ from schemas.v1 import (
     decision_event,
 )
 from schemas.vocabulary import LIFE_DOMAIN_LABELS
-from services.aggregator.bundling import render_html
+from services.aggregator.domain.render import render_html
+from services.aggregator.rendering import html_to_pdf
 from services.aggregator.settings import AggregatorSettings
 from services.aggregator.storage import PostgresSignalStore, SteeringGroup, migrate
 from services.common.access import (
@@ -253,10 +254,7 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
     ) -> HTMLResponse:
         _own_group(principal, steering_group_id, BUNDLES)
         stored = await own_bundle(steering_group_id, bundle_id)
-        html = stored.html or render_html(stored.bundle)
-        if html is None:
-            raise _ApiError(404, "html_unavailable", "Voor deze bundel is geen HTML-versie.")
-        return HTMLResponse(html)
+        return HTMLResponse(stored.html or render_html(stored.bundle))
 
     @app.get("/v1/steering-groups/{steering_group_id}/bundles/{bundle_id}/pdf")
     async def get_bundle_pdf(
@@ -265,30 +263,15 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
         _own_group(principal, steering_group_id, BUNDLES)
         stored = await own_bundle(steering_group_id, bundle_id)
         pdf = await pdf_of(stored)
-        if pdf is None:
-            raise _ApiError(404, "pdf_unavailable", "Voor deze bundel is geen PDF-versie.")
         return Response(
             pdf,
             media_type="application/pdf",
             headers={"Content-Disposition": f'inline; filename="beleidsbundel-{bundle_id}.pdf"'},
         )
 
-    async def pdf_of(stored: Any) -> bytes | None:
-        from services.aggregator.bundling import file_stem, render_pdf
-
-        html = stored.html or render_html(stored.bundle)
-        if html is None:
-            return None
-        path = settings.bundle_dir / (
-            file_stem(stored.bundle, stored.steering_group_id, stored.version) + ".pdf"
-        )
-        if not path.exists():
-            settings.bundle_dir.mkdir(parents=True, exist_ok=True)
-            # Rendering is CPU-bound and synchronous: keep it off the event loop.
-            rendered = await asyncio.to_thread(render_pdf, html, path)
-            if rendered is None:
-                return None
-        return path.read_bytes()
+    async def pdf_of(stored: Any) -> bytes:
+        # Rendering is CPU-bound and synchronous: keep it off the event loop.
+        return await asyncio.to_thread(html_to_pdf, stored.html or render_html(stored.bundle))
 
     @app.get("/v1/steering-groups/{steering_group_id}/themes")
     async def list_themes(steering_group_id: str, principal: Authenticated) -> dict[str, Any]:

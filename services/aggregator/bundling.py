@@ -9,19 +9,19 @@ the scheduler and by ``seinpost bundle``) finishes the job.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
 from schemas.topics import municipality_key
 from schemas.v1 import PolicyBundleV1, policy_bundle_event
-from services.aggregator.domain.render import render_markdown
-from services.aggregator.interim import BundleScope, compile_bundle
-from services.aggregator.periods import Period, previous_periods
+from services.aggregator.domain.bundle import BundleScope, baseline_window, compile_bundle
+from services.aggregator.domain.render import render_html
+from services.aggregator.periods import Period
+from services.aggregator.rendering import html_to_pdf
 from services.aggregator.storage import PostgresSignalStore, SteeringGroup, ThemeRow
 from services.common.kafka import Outgoing, Publisher
 from services.common.settings import KafkaSettings
@@ -32,9 +32,8 @@ log = structlog.get_logger(__name__)
 @dataclass(frozen=True, slots=True)
 class BundleFiles:
     json: Path
-    markdown: Path
-    html: Path | None = None
-    pdf: Path | None = None
+    html: Path
+    pdf: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,64 +41,56 @@ class CompiledBundle:
     bundle: PolicyBundleV1
     steering_group_id: str | None
     version: int
-    html: str | None
+    html: str
 
 
 def themes_of(bundle: PolicyBundleV1) -> list[ThemeRow]:
-    """The themes a bundle carries, with the signals in each (for decisions and feedback)."""
-    themes: Sequence[Any] = getattr(bundle, "themes", None) or ()
+    """The themes a bundle shows, for decisions and feedback.
+
+    The bundle does not name the signals of a theme (it is published), so ``signal_ids`` stay
+    empty until the bundle analysis hands the membership over beside the bundle.
+    """
     return [
         ThemeRow(
-            theme_id=str(theme.theme_id),
-            label=str(theme.label),
-            domain=getattr(theme, "domain", None),
-            signal_ids=tuple(getattr(theme, "signal_ids", ())),
+            theme_id=theme.theme_id,
+            label=theme.label,
+            domain=theme.domain,
+            signal_ids=(),
+            terms=tuple(theme.shared_terms),
+            signal_count=theme.signal_count.count or 0,
         )
-        for theme in themes
+        for section in bundle.domains
+        for theme in section.themes
     ]
 
 
-def render_html(bundle: PolicyBundleV1) -> str | None:
-    """HTML for people, when the rendering module is there (it is owned by the bundle work)."""
-    try:
-        from services.aggregator import rendering  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    html: str = rendering.render_html(bundle)
-    return html
-
-
-def scope_for(group: SteeringGroup, period: Period) -> BundleScope:
+def scope_for(group: SteeringGroup, period: Period, baseline_periods: int) -> BundleScope:
     return BundleScope(
         steering_group_id=group.steering_group_id,
         steering_group_name=group.name,
-        municipalities=group.municipalities,
-        neighbourhoods=group.neighbourhoods,
-        domains_of_interest=group.domains_of_interest,
+        municipalities=frozenset(group.municipalities),
+        neighbourhoods=frozenset(group.neighbourhoods) if group.neighbourhoods else None,
+        domains_of_interest=(
+            frozenset(group.domains_of_interest) if group.domains_of_interest else None
+        ),
         min_group_size=group.min_group_size,
         period_start=period.start,
         period_end=period.end,
+        baseline_periods=baseline_periods,
     )
 
 
 async def _compile(
-    store: PostgresSignalStore,
-    scope: BundleScope,
-    *,
-    months: int,
-    baseline_periods: int,
-    version: int,
+    store: PostgresSignalStore, scope: BundleScope, *, version: int
 ) -> PolicyBundleV1:
     period = Period(scope.period_start, scope.period_end)
-    current = await store.scope_signals(
-        scope.municipalities, period.start, period.end, scope.neighbourhoods
-    )
+    neighbourhoods = sorted(scope.neighbourhoods) if scope.neighbourhoods else None
+    municipalities = sorted(scope.municipalities)
+    current = await store.scope_signals(municipalities, period.start, period.end, neighbourhoods)
     baseline = []
-    earlier = previous_periods(period, months, baseline_periods)
-    if earlier:
-        baseline = await store.scope_signals(
-            scope.municipalities, earlier[-1].start, earlier[0].end, scope.neighbourhoods
-        )
+    if scope.baseline_periods:
+        start, end = baseline_window(scope)
+        baseline = await store.scope_signals(municipalities, start, end, neighbourhoods)
     previous = await store.previous_outcomes(scope.steering_group_id, period.start)
     bundle = compile_bundle(
         scope,
@@ -144,13 +135,7 @@ async def compile_for_group(
         if scheduled and existing:
             return None
         version = existing + 1
-        bundle = await _compile(
-            store,
-            scope_for(group, period),
-            months=group.period_months,
-            baseline_periods=baseline_periods,
-            version=version,
-        )
+        bundle = await _compile(store, scope_for(group, period, baseline_periods), version=version)
         html = render_html(bundle)
         await store.save_bundle(
             bundle,
@@ -175,14 +160,15 @@ async def compile_ad_hoc(
     scope = BundleScope(
         steering_group_id=f"gemeente-{municipality_key(municipality).decode()}",
         steering_group_name=municipality,
-        municipalities=(municipality,),
+        municipalities=frozenset({municipality}),
         neighbourhoods=None,
         domains_of_interest=None,
         min_group_size=min_group_size,
         period_start=period_start,
         period_end=period_end,
+        baseline_periods=0,
     )
-    bundle = await _compile(store, scope, months=1, baseline_periods=0, version=1)
+    bundle = await _compile(store, scope, version=1)
     html = render_html(bundle)
     await store.save_bundle(bundle, themes=themes_of(bundle), html=html)
     return CompiledBundle(bundle, None, 1, html)
@@ -194,7 +180,7 @@ class PublicationMarker(Protocol):
 
 def bundle_key(bundle: PolicyBundleV1, steering_group_id: str | None) -> bytes:
     # One steering group's bundles stay in order in one partition.
-    return (steering_group_id or municipality_key(bundle.municipality).decode()).encode()
+    return (steering_group_id or bundle.area.steering_group_id).encode()
 
 
 async def publish_bundle(
@@ -237,20 +223,11 @@ async def republish_unpublished(
 
 
 def file_stem(bundle: PolicyBundleV1, steering_group_id: str | None, version: int) -> str:
-    area = steering_group_id or municipality_key(bundle.municipality).decode()
+    area = steering_group_id or bundle.area.steering_group_id
     stem = f"beleidsbundel-{area}-{bundle.period_start.isoformat()}-{bundle.period_end.isoformat()}"
     if steering_group_id is not None:
         stem += f"-v{version}"
     return stem.replace(" ", "-")
-
-
-def render_pdf(html: str, path: Path) -> Path | None:
-    try:
-        from services.aggregator import rendering  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    rendering.html_to_pdf(html, path)
-    return path
 
 
 def write_bundle_files(compiled: CompiledBundle, directory: Path) -> BundleFiles:
@@ -258,12 +235,9 @@ def write_bundle_files(compiled: CompiledBundle, directory: Path) -> BundleFiles
     directory.mkdir(parents=True, exist_ok=True)
     stem = file_stem(bundle, compiled.steering_group_id, compiled.version)
     json_path = directory / f"{stem}.json"
-    markdown_path = directory / f"{stem}.md"
+    html_path = directory / f"{stem}.html"
+    pdf_path = directory / f"{stem}.pdf"
     json_path.write_text(bundle.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    markdown_path.write_text(render_markdown(bundle), encoding="utf-8")
-    html_path = pdf_path = None
-    if compiled.html is not None:
-        html_path = directory / f"{stem}.html"
-        html_path.write_text(compiled.html, encoding="utf-8")
-        pdf_path = render_pdf(compiled.html, directory / f"{stem}.pdf")
-    return BundleFiles(json=json_path, markdown=markdown_path, html=html_path, pdf=pdf_path)
+    html_path.write_text(compiled.html, encoding="utf-8")
+    pdf_path.write_bytes(html_to_pdf(compiled.html))
+    return BundleFiles(json=json_path, html=html_path, pdf=pdf_path)

@@ -291,8 +291,5 @@ def bundle_command(
         )
         typer.echo(f"bundle {result.bundle.bundle_id}{label}")
         typer.echo(f"  json:     {result.files.json}")
-        typer.echo(f"  markdown: {result.files.markdown}")
-        if result.files.html:
-            typer.echo(f"  html:     {result.files.html}")
-        if result.files.pdf:
-            typer.echo(f"  pdf:      {result.files.pdf}")
+        typer.echo(f"  html:     {result.files.html}")
+        typer.echo(f"  pdf:      {result.files.pdf}")

@@ -30,7 +30,7 @@ from schemas.v1 import (
     SignalSubmittedV1,
     TargetGroupV1,
 )
-from services.aggregator.interim import PreviousThemeOutcome, SignalRecord
+from services.aggregator.domain.bundle import PreviousThemeOutcome, SignalRecord
 from services.common import postgres
 from services.common.events import RecordRef
 from services.common.postgres import Migration
@@ -93,6 +93,8 @@ class ThemeRow:
     label: str
     domain: str | None
     signal_ids: tuple[uuid.UUID, ...]
+    terms: tuple[str, ...] = ()
+    signal_count: int | None = None  # None: the number of signal_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -657,7 +659,7 @@ class PostgresSignalStore:
                 ON CONFLICT (bundle_id) DO NOTHING
                 """,
                 bundle.bundle_id,
-                bundle.municipality,
+                ", ".join(bundle.area.municipalities),
                 bundle.period_start,
                 bundle.period_end,
                 bundle.compiled_at,
@@ -672,14 +674,20 @@ class PostgresSignalStore:
                 return
             await connection.execute(
                 """
-                INSERT INTO bundle_themes (bundle_id, theme_id, label, domain, signal_count)
-                SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int[])
+                INSERT INTO bundle_themes (bundle_id, theme_id, label, domain, terms, signal_count)
+                SELECT $1, th, l, d, string_to_array(te, '|'), n
+                FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[])
+                    AS u (th, l, d, te, n)
                 """,
                 bundle.bundle_id,
                 [t.theme_id for t in themes],
                 [t.label for t in themes],
                 [t.domain for t in themes],
-                [len(t.signal_ids) for t in themes],
+                ["|".join(t.terms) for t in themes],
+                [
+                    t.signal_count if t.signal_count is not None else len(t.signal_ids)
+                    for t in themes
+                ],
             )
             if theme_signals:
                 await connection.execute(
@@ -738,7 +746,7 @@ class PostgresSignalStore:
                 ORDER BY period_end DESC, version DESC
                 LIMIT 1
             )
-            SELECT th.theme_id, th.label, th.domain,
+            SELECT th.theme_id, th.label, th.domain, th.terms,
                    dec.status, dec.owner, dec.note, dec.decided_at
             FROM previous JOIN bundle_themes AS th USING (bundle_id)
             {_CURRENT_DECISION.format(group="$1", theme="th.theme_id")}
@@ -751,7 +759,8 @@ class PostgresSignalStore:
             PreviousThemeOutcome(
                 theme_id=row["theme_id"],
                 label=row["label"],
-                domain=row["domain"],
+                domain=row["domain"] or "",
+                terms=tuple(row["terms"]),
                 decision_status=row["status"],
                 owner=row["owner"],
                 note=row["note"],

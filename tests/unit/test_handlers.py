@@ -21,12 +21,12 @@ from schemas.v1 import (
     signal_submitted_event,
 )
 from services.aggregator.bundling import publish_bundle
+from services.aggregator.domain.bundle import BundleScope, SignalRecord, compile_bundle
 from services.aggregator.handlers import (
     correction_as_classified,
     handle_classified_batch,
     handle_decision_batch,
 )
-from services.aggregator.interim import BundleScope, SignalRecord, compile_bundle
 from services.classifier.domain import load_default_taxonomy
 from services.classifier.handlers import handle_submitted_batch
 from services.common.events import RecordRef, encode_event
@@ -107,12 +107,12 @@ def gent_bundle(count: int) -> PolicyBundleV1:
     scope = BundleScope(
         steering_group_id="gent",
         steering_group_name="Stuurgroep Gent",
-        municipalities=("Gent",),
+        municipalities=frozenset({"Gent"}),
         neighbourhoods=None,
         domains_of_interest=None,
         min_group_size=5,
-        period_start=date(2000, 1, 1),
-        period_end=date(2100, 1, 1),
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 12, 31),
     )
     records = [
         SignalRecord(

@@ -115,6 +115,8 @@ CREATE TABLE bundle_themes (
     theme_id      text    NOT NULL,
     label         text    NOT NULL,
     domain        text,
+    -- The theme's shared terms, so the next bundle can recognise it when it returns.
+    terms         text[]  NOT NULL DEFAULT '{}',
     signal_count  integer NOT NULL,
     PRIMARY KEY (bundle_id, theme_id)
 );
