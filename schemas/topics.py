@@ -13,6 +13,7 @@ SIGNALS_CLASSIFIED: Final = "seinpost.signals.classified.v1"
 CORRECTIONS: Final = "seinpost.corrections.v1"
 BUNDLES: Final = "seinpost.bundles.v1"
 DEAD_LETTER: Final = "seinpost.deadletter.v1"
+DECISIONS: Final = "seinpost.decisions.v1"
 
 ALL_TOPICS: Final[tuple[str, ...]] = (
     SIGNALS_SUBMITTED,
@@ -20,6 +21,7 @@ ALL_TOPICS: Final[tuple[str, ...]] = (
     CORRECTIONS,
     BUNDLES,
     DEAD_LETTER,
+    DECISIONS,
 )
 
 

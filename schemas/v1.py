@@ -309,23 +309,165 @@ class CountCellV1(_Model):
         return self
 
 
+class BundleAreaV1(_Model):
+    """Whose bundle it is: a steering group and the area it covers."""
+
+    steering_group_id: str = Field(description="Id of the steering group (stuurgroep).")
+    steering_group_name: str
+    municipalities: list[PlaceName] = Field(description="Municipalities the bundle covers.")
+    neighbourhoods: list[PlaceName] | None = Field(
+        default=None, description="Neighbourhoods it is limited to; null means all of them."
+    )
+    domains_of_interest: list[Slug] | None = Field(
+        default=None, description="Life domains it is limited to; null means all twelve."
+    )
+
+
+class PeriodCountV1(_Model):
+    """One point of a trend line."""
+
+    period_start: date
+    period_end: date
+    label: str = Field(description="Dutch label of the period, e.g. `K3 2026`.")
+    count: CountCellV1
+
+
+class TrendV1(_Model):
+    """How a domain or theme compares with earlier periods."""
+
+    previous: CountCellV1 = Field(description="Signals in the period just before, same length.")
+    baseline: CountCellV1 = Field(description="Signals in all baseline periods together.")
+    baseline_days: int = Field(ge=0, description="Length of the baseline in days.")
+    direction: Literal["nieuw", "stijgend", "dalend", "stabiel", "onbekend"] = Field(
+        description="`nieuw`: no signal before; `stijgend`: the rising test is significant; "
+        "`dalend`/`stabiel` compare with the previous period; `onbekend` when counts are hidden."
+    )
+    p_value: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="One-sided p-value of the rising test; null when a count is suppressed.",
+    )
+    rate_ratio: float | None = Field(
+        default=None, ge=0.0, description="Current rate / baseline rate; null when hidden."
+    )
+    series: list[PeriodCountV1] = Field(description="Oldest period first, current last.")
+
+
+class SourcesV1(_Model):
+    """Who saw a theme: counts of distinct sources, never which ones."""
+
+    organisations: int = Field(ge=0, description="Distinct reporting organisations.")
+    roles: int = Field(ge=0, description="Distinct reporter roles.")
+    vindplaatsen: int = Field(ge=0, description="Distinct places where it was noticed.")
+    professional: CountCellV1
+    lived_experience: CountCellV1
+    reinforced: bool = Field(
+        description="Versterkt signaal: at least three independent organisations reported it."
+    )
+
+
+class EscalationV1(_Model):
+    level: Literal["wijk", "gemeente", "vlaanderen", "federaal"]
+    reason: str = Field(description="Dutch sentence: competence and spread.")
+
+
+class ThemeV1(_Model):
+    """Signals describing the same problem, grouped by text similarity within a domain."""
+
+    theme_id: str = Field(description="Stable across periods: kept when a theme returns.")
+    domain: Slug
+    label: str = Field(description="Its most shared terms, e.g. `schooluitstap · betalen`.")
+    shared_terms: list[str] = Field(
+        description="Terms used by at least half of its signals: why they were grouped."
+    )
+    signal_count: CountCellV1
+    sources: SourcesV1
+    municipality_count: int = Field(ge=0)
+    neighbourhood_count: int = Field(ge=0)
+    neighbourhoods: list[str] = Field(
+        description="Neighbourhoods with at least the minimum number of its signals."
+    )
+    vindplaatsen: list[str] = Field(
+        description="Vindplaatsen (labels) with at least the minimum number of its signals."
+    )
+    first_seen: date
+    last_seen: date
+    is_new: bool
+    is_rising: bool
+    trend: TrendV1
+    escalation: EscalationV1
+    examples: list[str] = Field(
+        description="Two or three scrubbed example texts, only for themes above the minimum."
+    )
+
+
+class DomainSectionV1(_Model):
+    """One life domain: its count, trend and themes."""
+
+    domain: Slug
+    label: str
+    count: CountCellV1 = Field(description="Signals with this as their main domain.")
+    trend: TrendV1
+    themes: list[ThemeV1] = Field(description="Themes with at least the minimum, largest first.")
+    other: CountCellV1 = Field(
+        description="Signals of this domain in themes below the minimum or in no theme."
+    )
+    details_hidden: bool = Field(
+        description="True when the domain's count is suppressed, so its themes are not shown."
+    )
+
+
+class PreviousThemeV1(_Model):
+    """A theme of the previous bundle and what happened to it."""
+
+    theme_id: str
+    label: str
+    domain: Slug
+    decision_status: str | None
+    decision_label: str = Field(description="Dutch description of the decision status.")
+    owner: str | None = Field(description="Trekker (a role or organisation, never a person).")
+    note: str | None
+    decided_at: AwareDatetime | None
+    current: CountCellV1 | None = Field(
+        description="Its signals in this period; null when the theme did not return."
+    )
+
+
 class PolicyBundleV1(_Model):
-    """A policy bundle (beleidsbundel) for one area and period. Topic ``seinpost.bundles.v1``."""
+    """A policy bundle (beleidsbundel) for one steering group and period.
+
+    Topic ``seinpost.bundles.v1``. Every count is a ``CountCellV1``: groups below
+    ``min_group_size`` are suppressed, and so are enough other cells that no suppressed
+    group can be recomputed from totals.
+    """
 
     schema_version: SchemaVersion = SCHEMA_VERSION
     bundle_id: uuid.UUID
+    version: int = Field(ge=1, description="1 for the first bundle of this area and period.")
     title: str
-    municipality: PlaceName
+    area: BundleAreaV1
     period_start: date = Field(description="First day of the period (inclusive).")
     period_end: date = Field(description="Last day of the period (inclusive).")
+    period_label: str
     compiled_at: AwareDatetime
     min_group_size: int = Field(ge=1, description="Groups smaller than this are suppressed.")
+    summary: list[str] = Field(description="Dutch sentences for the first page.")
     signal_count: CountCellV1
-    by_domain: list[CountCellV1]
+    needs_review: CountCellV1 = Field(description="Signals no domain was found for.")
+    by_domain: list[CountCellV1] = Field(
+        description="Signals per main life domain; with needs_review they add up to the total."
+    )
+    by_municipality: list[CountCellV1]
     by_neighbourhood: list[CountCellV1]
     by_vindplaats: list[CountCellV1]
     by_knowledge_type: list[CountCellV1]
-    needs_review: CountCellV1 = Field(description="Signals no domain was found for.")
+    trend: list[PeriodCountV1] = Field(description="Total signals per period, oldest first.")
+    domains: list[DomainSectionV1]
+    new_theme_ids: list[str]
+    rising_theme_ids: list[str]
+    previous_themes: list[PreviousThemeV1]
+    method_note: str = Field(description="Dutch: how themes, trends and advice were made.")
     suppression_note: str | None = Field(
         default=None, description="Dutch sentence saying which cells were suppressed and why."
     )
@@ -463,7 +605,7 @@ def policy_bundle_event(bundle: PolicyBundleV1) -> PolicyBundleEventV1:
         id=str(bundle.bundle_id),
         source=f"{EVENT_SOURCE_PREFIX}/aggregator",
         time=bundle.compiled_at,
-        subject=f"{bundle.municipality}/{bundle.period_start}/{bundle.period_end}",
+        subject=f"{bundle.area.steering_group_id}/{bundle.period_start}/{bundle.period_end}",
         dataschema=_dataschema("policy_bundle.v1"),
         data=bundle,
     )
@@ -477,4 +619,84 @@ def dead_letter_event(dead_letter: DeadLetterV1) -> DeadLetterEventV1:
         subject=f"{dead_letter.topic}/{dead_letter.partition}/{dead_letter.offset}",
         dataschema=_dataschema("dead_letter.v1"),
         data=dead_letter,
+    )
+
+
+# --- Decisions of a steering group (aggregator platform) ------------------------------------
+
+
+class DecisionStatus(StrEnum):
+    """What a steering group decided about a theme (beslissing)."""
+
+    IN_PROGRESS = "in_behandeling"
+    SOLVED_LOCALLY = "opgelost_in_de_wijk"
+    REFERRED_CITY = "doorgestuurd_stad"
+    REFERRED_FLANDERS = "doorgestuurd_vlaanderen"
+    REFERRED_FEDERAL = "doorgestuurd_federaal"
+    NO_ACTION = "geen_actie"
+
+
+DECISION_STATUS_LABELS: Final[dict[DecisionStatus, str]] = {
+    DecisionStatus.IN_PROGRESS: "In behandeling",
+    DecisionStatus.SOLVED_LOCALLY: "Opgelost in de wijk",
+    DecisionStatus.REFERRED_CITY: "Doorgestuurd naar de stad",
+    DecisionStatus.REFERRED_FLANDERS: "Doorgestuurd naar Vlaanderen",
+    DecisionStatus.REFERRED_FEDERAL: "Doorgestuurd naar het federale niveau",
+    DecisionStatus.NO_ACTION: "Geen actie",
+}
+
+SteeringGroupId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$"),
+]
+
+ThemeId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"),
+]
+
+
+class DecisionV1(_Model):
+    """A steering group's decision on one theme. Topic ``seinpost.decisions.v1``.
+
+    Decisions are never overwritten: a new decision on the same theme is a new event, and the
+    latest (by ``decided_at``) is the current one; the earlier ones are its history.
+    """
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    decision_id: uuid.UUID = Field(
+        description="Unique per decision; a retried request with the same id is the same event."
+    )
+    steering_group_id: SteeringGroupId = Field(description="The deciding steering group.")
+    theme_id: ThemeId = Field(description="Theme of one of the steering group's bundles.")
+    bundle_id: uuid.UUID | None = Field(
+        default=None, description="Bundle in which the steering group read the theme."
+    )
+    status: DecisionStatus
+    owner: str | None = Field(
+        default=None,
+        max_length=120,
+        description="Who follows the theme up (trekker): an organisation or a role, not a person.",
+    )
+    note: str | None = Field(
+        default=None, max_length=2000, description="Explanation for the field (Dutch)."
+    )
+    decided_at: AwareDatetime
+
+
+class DecisionRecordedEventV1(CloudEventV1[DecisionV1]):
+    type: Literal["be.seinpost.decision.recorded.v1"] = "be.seinpost.decision.recorded.v1"
+
+
+EVENT_MODELS["decision.v1"] = DecisionRecordedEventV1  # type: ignore[assignment]
+
+
+def decision_event(decision: DecisionV1) -> DecisionRecordedEventV1:
+    return DecisionRecordedEventV1(
+        id=str(decision.decision_id),
+        source=f"{EVENT_SOURCE_PREFIX}/aggregator",
+        time=decision.decided_at,
+        subject=f"{decision.steering_group_id}/{decision.theme_id}",
+        dataschema=_dataschema("decision.v1"),
+        data=decision,
     )

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from services.aggregator.cli import bundle_command, network_app, steering_group_app
 from services.common.access.cli import organisation_app, token_app
 from services.importer import import_command
 
@@ -34,6 +34,9 @@ app.add_typer(aggregator_app, name="aggregator")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(organisation_app, name="organisation")
 app.add_typer(token_app, name="token")
+app.add_typer(steering_group_app, name="steering-group")
+app.add_typer(network_app, name="network")
+app.command("bundle")(bundle_command)
 app.command("import")(import_command)  # services/importer.py: seinpost import FILE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -99,6 +102,23 @@ def aggregator_migrate() -> None:
     typer.echo(f"applied migrations: {applied}" if applied else "database is up to date")
 
 
+@aggregator_app.command("api")
+def aggregator_api(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port (default 8081).")] = None,
+) -> None:
+    """Serve the aggregator API: bundles, themes, decisions, feedback, corrections."""
+    from services.aggregator.api import serve
+    from services.aggregator.settings import AggregatorSettings
+    from services.intake.domain.privacy import scrub
+
+    settings = AggregatorSettings()
+    overrides = {k: v for k, v in {"api_host": host, "api_port": port}.items() if v is not None}
+    # Composed here because the aggregator may not import intake: free text from steering
+    # groups goes through the same scrubber as signals before it reaches a topic.
+    asyncio.run(serve(settings.model_copy(update=overrides), scrub=lambda t: scrub(t).text))
+
+
 @app.command("topics")
 def topics_ensure() -> None:
     """Create the Kafka topics that do not exist yet."""
@@ -107,46 +127,6 @@ def topics_ensure() -> None:
 
     created = asyncio.run(ensure_topics(KafkaSettings()))
     typer.echo(f"created: {', '.join(created)}" if created else "all topics exist")
-
-
-@app.command("bundle")
-def bundle(
-    municipality: Annotated[str, typer.Option("--municipality", "-m", help="Gemeente.")],
-    period_start: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD), inclusive.")],
-    period_end: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD), inclusive.")],
-    min_group_size: Annotated[
-        int | None, typer.Option(help="Suppress groups smaller than this (default from settings).")
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Folder for the JSON and Markdown files.")
-    ] = None,
-    publish: Annotated[bool, typer.Option(help="Publish on the bundles topic.")] = True,
-) -> None:
-    """Compile a policy bundle (beleidsbundel) for a municipality and period."""
-    from services.aggregator.settings import AggregatorSettings
-    from services.workflows import compile_bundle_files
-
-    settings = AggregatorSettings()
-    try:
-        start, end = date.fromisoformat(period_start), date.fromisoformat(period_end)
-    except ValueError as exc:
-        raise typer.BadParameter(f"dates are YYYY-MM-DD: {exc}") from None
-    if end < start:
-        raise typer.BadParameter("--to lies before --from")
-    [result] = asyncio.run(
-        compile_bundle_files(
-            settings,
-            municipalities=[municipality],
-            period_start=start,
-            period_end=end,
-            min_group_size=min_group_size or settings.min_group_size,
-            out=out or settings.bundle_dir,
-            publish=publish,
-        )
-    )
-    typer.echo(f"bundle {result.bundle.bundle_id}")
-    typer.echo(f"  json:     {result.files.json}")
-    typer.echo(f"  markdown: {result.files.markdown}")
 
 
 @app.command("submit")

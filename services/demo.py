@@ -23,12 +23,20 @@ from typing import Any, TextIO
 import asyncpg
 import httpx
 
+from schemas.topics import municipality_key
+from services.aggregator.periods import Period
 from services.aggregator.settings import AggregatorSettings
+from services.aggregator.storage import PostgresSignalStore, SteeringGroup, migrate
 from services.common.access import AccessStore, PrincipalKind
 from services.common.logging import configure_logging
 from services.common.postgres import create_pool
 from services.common.settings import LoggingSettings, PostgresSettings
-from services.workflows import SubmitReport, compile_bundle_files, load_signal_bodies, submit_all
+from services.workflows import (
+    SubmitReport,
+    compile_group_bundle_files,
+    load_signal_bodies,
+    submit_all,
+)
 
 SERVICES = ("intake", "classifier", "aggregator")
 
@@ -193,12 +201,12 @@ async def _pipeline(root: Path, port: int, processes: list[_Process]) -> int:
 
     observed = [date.fromisoformat(body["observed_on"]) for body in bodies]
     municipalities = Counter(str(body["municipality"]) for body in bodies)
-    results = await compile_bundle_files(
+    groups = await _ensure_steering_groups(settings, [m for m, _ in municipalities.most_common()])
+    _say(f"steering groups: {', '.join(groups)} (seinpost steering-group list)")
+    results = await compile_group_bundle_files(
         settings,
-        municipalities=[name for name, _ in municipalities.most_common()],
-        period_start=min(observed),
-        period_end=max(observed),
-        min_group_size=settings.min_group_size,
+        steering_group_ids=groups,
+        period=Period(min(observed), max(observed)),
         out=root / "out" / "bundles",
         publish=True,
     )
@@ -206,7 +214,11 @@ async def _pipeline(root: Path, port: int, processes: list[_Process]) -> int:
         bundle = result.bundle
         count = bundle.signal_count.count
         shown = str(count) if count is not None else f"< {bundle.min_group_size}"
-        _say(f"bundle {bundle.municipality}: {shown} signals -> {result.files.markdown}")
+        files = [result.files.json, result.files.html, result.files.pdf]
+        _say(
+            f"bundle {result.steering_group_id} v{result.version}: {shown} signals -> "
+            + ", ".join(str(path) for path in files if path is not None)
+        )
     top = results[0].bundle
     tagged = [c for c in top.by_domain if c.count]
     _say(
@@ -215,6 +227,38 @@ async def _pipeline(root: Path, port: int, processes: list[_Process]) -> int:
         + (f"; {top.suppression_note}" if top.suppression_note else "")
     )
     return 0
+
+
+async def _ensure_steering_groups(
+    settings: AggregatorSettings, municipalities: list[str]
+) -> list[str]:
+    """One demo steering group per sample municipality (id = the municipality key), quarterly."""
+    pool = await create_pool(settings.postgres)
+    try:
+        async with pool.acquire() as connection:
+            await migrate(connection)
+        store = PostgresSignalStore(pool)
+        ids = []
+        for municipality in municipalities:
+            group_id = municipality_key(municipality).decode().replace(" ", "-")
+            await store.upsert_steering_group(
+                SteeringGroup(
+                    steering_group_id=group_id,
+                    name=f"Stuurgroep {municipality}",
+                    network_id=None,
+                    municipalities=(municipality,),
+                    neighbourhoods=None,
+                    domains_of_interest=None,
+                    cadence="quarterly",
+                    period_months=3,
+                    min_group_size=settings.min_group_size,
+                    active_from=date.today(),
+                )
+            )
+            ids.append(group_id)
+        return ids
+    finally:
+        await pool.close()
 
 
 def run_demo(root: Path, *, port: int, wait_for_ctrl_c: bool) -> int:

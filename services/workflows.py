@@ -6,10 +6,11 @@ These sit above the services (they may use several of them); the services never 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,15 @@ import httpx
 from schemas.v1 import PolicyBundleV1
 from services.aggregator.bundling import (
     BundleFiles,
-    compile_and_store,
+    CompiledBundle,
+    compile_ad_hoc,
+    compile_for_group,
     publish_bundle,
+    republish_unpublished,
     write_bundle_files,
 )
+from services.aggregator.periods import Period, last_closed_period
+from services.aggregator.scheduler import TickReport, run_due
 from services.aggregator.settings import AggregatorSettings
 from services.aggregator.storage import PostgresSignalStore, migrate
 from services.common.kafka import EventPublisher, create_broker, ensure_topics
@@ -148,6 +154,64 @@ async def submit_all(
 class BundleResult:
     bundle: PolicyBundleV1
     files: BundleFiles
+    version: int = 1
+    steering_group_id: str | None = None
+
+
+@contextlib.asynccontextmanager
+async def aggregator_session(
+    settings: AggregatorSettings, *, publish: bool
+) -> AsyncIterator[tuple[PostgresSignalStore, EventPublisher | None]]:
+    """One pool, one migration check and (when publishing) one producer for a CLI run."""
+    pool = await create_pool(settings.postgres)
+    try:
+        async with pool.acquire() as connection:
+            await migrate(connection)
+        store = PostgresSignalStore(pool)
+        if not publish:
+            yield store, None
+            return
+        await ensure_topics(settings.kafka)
+        broker = create_broker(settings.kafka, client_id="bundle-cli")
+        await broker.start()
+        try:
+            yield store, EventPublisher(broker, timeout_s=settings.publish_timeout_s)
+        finally:
+            await broker.stop()
+    finally:
+        await pool.close()
+
+
+async def _publish_and_write(
+    compiled: Sequence[CompiledBundle],
+    *,
+    store: PostgresSignalStore,
+    publisher: EventPublisher | None,
+    settings: AggregatorSettings,
+    out: Path,
+) -> list[BundleResult]:
+    if publisher is not None:
+        # Finish what an earlier run committed but could not publish, then publish the new.
+        await republish_unpublished(
+            store, publisher, settings.kafka, older_than_s=settings.republish_after_s
+        )
+        for item in compiled:
+            await publish_bundle(
+                item.bundle,
+                steering_group_id=item.steering_group_id,
+                store=store,
+                publisher=publisher,
+                kafka=settings.kafka,
+            )
+    return [
+        BundleResult(
+            bundle=item.bundle,
+            files=write_bundle_files(item, out),
+            version=item.version,
+            steering_group_id=item.steering_group_id,
+        )
+        for item in compiled
+    ]
 
 
 async def compile_bundle_files(
@@ -160,14 +224,10 @@ async def compile_bundle_files(
     out: Path,
     publish: bool,
 ) -> list[BundleResult]:
-    """One bundle per municipality, sharing one pool, one migration check and one producer."""
-    pool = await create_pool(settings.postgres)
-    try:
-        async with pool.acquire() as connection:
-            await migrate(connection)
-        store = PostgresSignalStore(pool)
-        bundles = [
-            await compile_and_store(
+    """One ad-hoc bundle per municipality (no steering group)."""
+    async with aggregator_session(settings, publish=publish) as (store, publisher):
+        compiled = [
+            await compile_ad_hoc(
                 store,
                 municipality=municipality,
                 period_start=period_start,
@@ -176,18 +236,47 @@ async def compile_bundle_files(
             )
             for municipality in municipalities
         ]
-        if publish:
-            await ensure_topics(settings.kafka)
-            broker = create_broker(settings.kafka, client_id="bundle-cli")
-            await broker.start()
-            try:
-                publisher = EventPublisher(broker, timeout_s=settings.publish_timeout_s)
-                for bundle in bundles:
-                    await publish_bundle(
-                        bundle, store=store, publisher=publisher, kafka=settings.kafka
-                    )
-            finally:
-                await broker.stop()
-        return [BundleResult(bundle=b, files=write_bundle_files(b, out)) for b in bundles]
-    finally:
-        await pool.close()
+        return await _publish_and_write(
+            compiled, store=store, publisher=publisher, settings=settings, out=out
+        )
+
+
+class UnknownSteeringGroupError(LookupError):
+    pass
+
+
+async def compile_group_bundle_files(
+    settings: AggregatorSettings,
+    *,
+    steering_group_ids: Sequence[str],
+    period: Period | None,
+    out: Path,
+    publish: bool,
+) -> list[BundleResult]:
+    """A new version of each group's bundle for ``period`` (default: its last closed period)."""
+    async with aggregator_session(settings, publish=publish) as (store, publisher):
+        compiled = []
+        for group_id in steering_group_ids:
+            group = await store.steering_group(group_id)
+            if group is None:
+                raise UnknownSteeringGroupError(group_id)
+            chosen = period or last_closed_period(datetime.now(UTC).date(), group.period_months)
+            item = await compile_for_group(
+                store,
+                group,
+                chosen,
+                scheduled=False,
+                baseline_periods=settings.baseline_periods,
+            )
+            assert item is not None, "on demand, the lock is awaited, so a bundle is made"
+            compiled.append(item)
+        return await _publish_and_write(
+            compiled, store=store, publisher=publisher, settings=settings, out=out
+        )
+
+
+async def run_due_bundles(settings: AggregatorSettings, *, out: Path) -> TickReport:
+    """One scheduler tick from the command line (the cron alternative to the in-process one)."""
+    async with aggregator_session(settings, publish=True) as (store, publisher):
+        assert publisher is not None
+        return await run_due(store, publisher, settings, out=out)

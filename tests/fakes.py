@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from schemas.v1 import PolicyBundleV1, SignalClassifiedV1
-from services.aggregator.domain.bundle import SignalFacts
+from schemas.v1 import DecisionV1, PolicyBundleV1, SignalClassifiedV1
+from services.aggregator.domain.bundle import SignalRecord
 from services.common.events import RecordRef
 from services.common.kafka import Outgoing
 
@@ -34,6 +34,7 @@ class InMemorySignalStore:
         self.signals: dict[Any, SignalClassifiedV1] = {}
         self.bundles: dict[Any, PolicyBundleV1] = {}
         self.published: set[Any] = set()
+        self.decisions: dict[Any, DecisionV1] = {}
 
     async def store_classified(self, items: Sequence[tuple[RecordRef, SignalClassifiedV1]]) -> int:
         new = 0
@@ -43,21 +44,36 @@ class InMemorySignalStore:
                 new += 1
         return new
 
-    async def signal_facts(
-        self, municipality: str, period_start: date, period_end: date
-    ) -> list[SignalFacts]:
+    async def store_decisions(self, items: Sequence[tuple[RecordRef, DecisionV1]]) -> int:
+        new = 0
+        for _, decision in items:
+            if decision.decision_id not in self.decisions:
+                self.decisions[decision.decision_id] = decision
+                new += 1
+        return new
+
+    async def signal_records(
+        self, municipalities: Sequence[str], period_start: date, period_end: date
+    ) -> list[SignalRecord]:
+        wanted = {m.casefold() for m in municipalities}
         return [
-            SignalFacts(
+            SignalRecord(
                 signal_id=c.signal.signal_id,
                 municipality=c.signal.municipality,
                 neighbourhood=c.signal.neighbourhood,
                 vindplaats=c.signal.vindplaats,
+                reporter_role=c.signal.reporter_role,
+                organisation=c.signal.organisation,
                 knowledge_type=c.signal.knowledge_type,
+                observed_on=c.signal.observed_on,
+                received_at=c.signal.received_at,
+                text=c.signal.text,
                 domains=tuple(tag.domain for tag in c.classification.domains),
+                primary_domain=c.classification.primary_domain,
                 needs_review=c.classification.needs_review,
             )
             for c in self.signals.values()
-            if c.signal.municipality.casefold() == municipality.casefold()
+            if c.signal.municipality.casefold() in wanted
             and period_start <= c.signal.observed_on <= period_end
         ]
 

@@ -1,13 +1,22 @@
-"""Aggregator composition root: the PostgreSQL pool, migrations, topics and the subscriber."""
+"""Aggregator composition root: the PostgreSQL pool, migrations, topics, the subscribers and
+the bundle scheduler."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 import asyncpg
 import structlog
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
-from services.aggregator.handlers import handle_classified_batch
+from services.aggregator.handlers import (
+    handle_classified_batch,
+    handle_correction_batch,
+    handle_decision_batch,
+)
+from services.aggregator.scheduler import BundleScheduler
 from services.aggregator.settings import AggregatorSettings
 from services.aggregator.storage import PostgresSignalStore, migrate
 from services.common.events import RecordRef
@@ -18,44 +27,73 @@ from services.common.postgres import create_pool
 log = structlog.get_logger(__name__)
 
 
+_Handle = Callable[[list[RecordRef]], Awaitable[object]]
+
+
 class _Resources:
     """Long-lived resources, created when the app starts (not at import or build time)."""
 
     pool: asyncpg.Pool | None = None
     store: PostgresSignalStore | None = None
+    scheduler: BundleScheduler | None = None
 
 
-def create_broker_for(settings: AggregatorSettings, resources: _Resources) -> KafkaBroker:
+def create_broker_for(
+    settings: AggregatorSettings, resources: _Resources
+) -> tuple[KafkaBroker, EventPublisher]:
     broker = create_broker(settings.kafka, client_id="aggregator")
     publisher = EventPublisher(broker, timeout_s=settings.publish_timeout_s)
 
-    async def handle(records: list[RecordRef]) -> None:
-        assert resources.store is not None, "the store is created on startup"
-        await handle_classified_batch(
-            records,
-            store=resources.store,
-            publisher=publisher,
-            kafka=settings.kafka,
-            consumer_group=settings.group_id,
-            max_record_bytes=settings.max_record_bytes,
-        )
+    def bound(handler: Callable[..., Awaitable[object]], group_id: str) -> _Handle:
+        async def handle(records: list[RecordRef]) -> object:
+            assert resources.store is not None, "the store is created on startup"
+            return await partial(
+                handler,
+                store=resources.store,
+                publisher=publisher,
+                kafka=settings.kafka,
+                consumer_group=group_id,
+                max_record_bytes=settings.max_record_bytes,
+            )(records)
+
+        return handle
 
     subscribe_batches(
         broker,
         topic=settings.kafka.classified_topic,
         group_id=settings.group_id,
         settings=settings,
-        handle=handle,
+        handle=bound(handle_classified_batch, settings.group_id),
         title="aggregator.on_classified",
-        description="Stores classified signals in PostgreSQL, idempotent on signal_id.",
+        description="Stores classified signals and corrected tags, idempotent on signal_id.",
     )
-    return broker
+    subscribe_batches(
+        broker,
+        topic=settings.kafka.decisions_topic,
+        # Its own group: a rebalance of one subscription does not pause the other.
+        group_id=f"{settings.group_id}-decisions",
+        settings=settings,
+        handle=bound(handle_decision_batch, f"{settings.group_id}-decisions"),
+        title="aggregator.on_decision",
+        description="Stores steering-group decisions as history, idempotent on decision_id.",
+    )
+    subscribe_batches(
+        broker,
+        topic=settings.kafka.corrections_topic,
+        group_id=f"{settings.group_id}-corrections",
+        settings=settings,
+        handle=bound(handle_correction_batch, f"{settings.group_id}-corrections"),
+        title="aggregator.on_correction",
+        description="Applies human corrections of life domains (they outrank the model).",
+    )
+    return broker, publisher
 
 
 def create_app(settings: AggregatorSettings | None = None) -> FastStream:
     settings = settings or AggregatorSettings()
     resources = _Resources()
-    app = FastStream(create_broker_for(settings, resources))
+    broker, publisher = create_broker_for(settings, resources)
+    app = FastStream(broker)
 
     @app.on_startup
     async def _start() -> None:
@@ -64,6 +102,18 @@ def create_app(settings: AggregatorSettings | None = None) -> FastStream:
             await migrate(connection)
         resources.store = PostgresSignalStore(resources.pool)
         await ensure_topics(settings.kafka)
+
+    @app.after_startup
+    async def _start_scheduler() -> None:
+        # After the broker started: the scheduler publishes through it.
+        if settings.scheduler_enabled and resources.store is not None:
+            resources.scheduler = BundleScheduler(resources.store, publisher, settings)
+            resources.scheduler.start()
+
+    @app.on_shutdown
+    async def _stop_scheduler() -> None:
+        if resources.scheduler is not None:
+            await resources.scheduler.stop()
 
     @app.after_shutdown
     async def _stop() -> None:

@@ -28,6 +28,26 @@ class AggregatorSettings(ConsumerSettings):
     bundle_dir: Path = Field(
         default=Path("out/bundles"), description="Where `seinpost bundle` writes its files."
     )
+    scheduler_enabled: bool = Field(
+        default=True,
+        description="Compile each steering group's bundle when its period closes (in `run`).",
+    )
+    scheduler_interval_s: float = Field(
+        default=300.0, gt=0, description="How often the scheduler looks for closed periods."
+    )
+    republish_after_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="A bundle committed this long ago and still unpublished is published again.",
+    )
+    baseline_periods: int = Field(
+        default=4, ge=0, le=24, description="Earlier periods a bundle compares its themes with."
+    )
+    write_files: bool = Field(
+        default=True, description="Whether scheduled bundles are also written to `bundle_dir`."
+    )
+    api_host: str = Field(default="127.0.0.1", description="Bind address of the aggregator API.")
+    api_port: int = Field(default=8081, ge=1, le=65535, description="Port of the aggregator API.")
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)

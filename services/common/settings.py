@@ -57,6 +57,10 @@ class KafkaSettings(BaseSettings):
     def dead_letter_topic(self) -> str:
         return self.topic(topics.DEAD_LETTER)
 
+    @property
+    def decisions_topic(self) -> str:
+        return self.topic(topics.DECISIONS)
+
     def all_topics(self) -> list[str]:
         return [self.topic(name) for name in topics.ALL_TOPICS]
 

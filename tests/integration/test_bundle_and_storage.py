@@ -56,7 +56,7 @@ async def test_sample_set_becomes_a_published_bundle_with_small_groups_suppresse
     )
     bundle = result.bundle
     assert bundle.signal_count.count == len(gent)
-    neighbourhoods = {c.key: c for c in bundle.by_neighbourhood}
+    neighbourhoods = {c.label: c for c in bundle.by_neighbourhood}
     small = {
         name
         for name in {b["neighbourhood"] for b in gent if b["neighbourhood"]}
@@ -88,14 +88,13 @@ async def test_sample_set_becomes_a_published_bundle_with_small_groups_suppresse
         await consumer.stop()
     event = PolicyBundleEventV1.model_validate_json(record.value)
     assert event.data == bundle
-    assert record.key == b"gent"
+    assert record.key == b"gemeente-gent"
 
-    markdown = result.files.markdown.read_text(encoding="utf-8")
-    assert "Beleidsbundel Gent" in markdown
-    for name in small:
-        assert f"| {name} | < 5 |" in markdown
+    html = result.files.html.read_text(encoding="utf-8")
+    assert "Beleidsbundel Gent" in html
+    assert result.files.pdf.read_bytes().startswith(b"%PDF")
     for body in gent:  # no reporter organisation ever reaches a bundle
-        assert body["organisation"] not in markdown
+        assert body["organisation"] not in html
         assert body["organisation"] not in result.files.json.read_text(encoding="utf-8")
 
 

@@ -29,10 +29,15 @@ def test_demo_sends_the_samples_and_writes_a_bundle(stack_env: dict[str, str]) -
     samples = (ROOT / "data" / "samples" / "signals.jsonl").read_text().splitlines()
     assert f"{len(samples)}/{len(samples)} signals stored and classified" in output
     bundle_json = ROOT / "out" / "bundles"
-    gent = sorted(bundle_json.glob("beleidsbundel-gent-*.json"), key=lambda p: p.stat().st_mtime)
+    # The demo's steering group for Gent gets a new version of its bundle on every run.
+    gent = sorted(bundle_json.glob("beleidsbundel-gent-*-v*.json"), key=lambda p: p.stat().st_mtime)
     assert gent, output
+    assert "bundle gent v" in output
     bundle = json.loads(gent[-1].read_text(encoding="utf-8"))
-    assert bundle["municipality"] == "Gent"
+    assert bundle["area"]["steering_group_id"] == "gent"
+    assert bundle["area"]["municipalities"] == ["Gent"]
+    assert gent[-1].with_suffix(".html").read_text(encoding="utf-8").lstrip().startswith("<!")
+    assert gent[-1].with_suffix(".pdf").read_bytes().startswith(b"%PDF")
     assert bundle["signal_count"]["count"] == sum(
         1 for line in samples if json.loads(line)["signal"]["municipality"] == "Gent"
     )

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime
 from functools import partial
 
 import pytest
 
 from schemas.v1 import (
+    ClassificationSource,
+    CorrectionV1,
     DeadLetterEventV1,
+    DecisionStatus,
+    DecisionV1,
+    PolicyBundleV1,
     SignalClassifiedEventV1,
+    decision_event,
     signal_classified_event,
     signal_submitted_event,
 )
-from services.aggregator.bundling import compile_and_store, publish_bundle
-from services.aggregator.handlers import handle_classified_batch
+from services.aggregator.bundling import publish_bundle
+from services.aggregator.domain.bundle import BundleScope, SignalRecord, compile_bundle
+from services.aggregator.handlers import (
+    correction_as_classified,
+    handle_classified_batch,
+    handle_decision_batch,
+)
 from services.classifier.domain import load_default_taxonomy
 from services.classifier.handlers import handle_submitted_batch
 from services.common.events import RecordRef, encode_event
@@ -33,6 +45,9 @@ classify_batch = partial(
 )
 store_batch = partial(
     handle_classified_batch, kafka=KAFKA, consumer_group="g", max_record_bytes=65536
+)
+store_decisions = partial(
+    handle_decision_batch, kafka=KAFKA, consumer_group="g", max_record_bytes=65536
 )
 
 
@@ -87,37 +102,104 @@ async def test_aggregator_stores_each_signal_once_even_when_redelivered() -> Non
     assert list(store.signals) == [classified.signal.signal_id]
 
 
-async def test_bundle_is_stored_before_it_is_published() -> None:
-    store = InMemorySignalStore()
-    for _ in range(6):
-        classified = classified_signal(submitted_signal())
-        store.signals[classified.signal.signal_id] = classified
-    bundle = await compile_and_store(
-        store,
-        municipality="gent",
-        period_start=date(2026, 11, 1),
-        period_end=date(2026, 11, 30),
+def gent_bundle(count: int) -> PolicyBundleV1:
+    signals = [classified_signal(submitted_signal()) for _ in range(count)]
+    scope = BundleScope(
+        steering_group_id="gent",
+        steering_group_name="Stuurgroep Gent",
+        municipalities=frozenset({"Gent"}),
+        neighbourhoods=None,
+        domains_of_interest=None,
         min_group_size=5,
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 12, 31),
     )
-    assert bundle.bundle_id in store.bundles
-    assert bundle.bundle_id not in store.published
+    records = [
+        SignalRecord(
+            signal_id=c.signal.signal_id,
+            municipality=c.signal.municipality,
+            neighbourhood=c.signal.neighbourhood,
+            vindplaats=c.signal.vindplaats,
+            reporter_role=c.signal.reporter_role,
+            organisation=c.signal.organisation,
+            knowledge_type=c.signal.knowledge_type,
+            observed_on=c.signal.observed_on,
+            received_at=c.signal.received_at,
+            text=c.signal.text,
+            domains=tuple(t.domain for t in c.classification.domains),
+            primary_domain=c.classification.primary_domain,
+            needs_review=c.classification.needs_review,
+        )
+        for c in signals
+    ]
+    return compile_bundle(
+        scope, records, [], [], compiled_at=datetime.now(UTC), bundle_id=uuid.uuid4(), version=1
+    )
+
+
+async def test_a_published_bundle_is_marked_and_keyed_by_its_steering_group() -> None:
+    store = InMemorySignalStore()
+    bundle = gent_bundle(6)
     assert bundle.signal_count.count == 6
     publisher = FakePublisher()
-    await publish_bundle(bundle, store=store, publisher=publisher, kafka=KAFKA)
+    await publish_bundle(
+        bundle, steering_group_id="gent", store=store, publisher=publisher, kafka=KAFKA
+    )
     assert bundle.bundle_id in store.published
     assert publisher.published[0].topic == KAFKA.bundles_topic
+    assert publisher.published[0].key == b"gent"
 
 
 async def test_a_bundle_that_fails_to_publish_stays_unpublished() -> None:
     store = InMemorySignalStore()
-    bundle = await compile_and_store(
-        store,
-        municipality="Gent",
-        period_start=date(2026, 11, 1),
-        period_end=date(2026, 11, 30),
-        min_group_size=5,
-    )
+    bundle = gent_bundle(2)
     with pytest.raises(TimeoutError):
-        await publish_bundle(bundle, store=store, publisher=FakePublisher(fail=True), kafka=KAFKA)
-    assert bundle.bundle_id in store.bundles
+        await publish_bundle(
+            bundle,
+            steering_group_id="gent",
+            store=store,
+            publisher=FakePublisher(fail=True),
+            kafka=KAFKA,
+        )
     assert bundle.bundle_id not in store.published
+
+
+async def test_decisions_are_stored_once_and_poison_is_dead_lettered() -> None:
+    store = InMemorySignalStore()
+    publisher = FakePublisher()
+    decision = DecisionV1(
+        decision_id=uuid.uuid4(),
+        steering_group_id="gent",
+        theme_id="onderwijs-1",
+        status=DecisionStatus.REFERRED_CITY,
+        owner="Sociaal Huis",
+        note="De stad bekijkt het.",
+        decided_at=datetime.now(UTC),
+    )
+    value = encode_event(decision_event(decision))
+    batch = [record(0, value), record(1, value), record(2, b"{}")]
+    first = await store_decisions(batch, store=store, publisher=publisher)
+    again = await store_decisions(batch, store=store, publisher=publisher)
+    assert (first.stored_new, first.dead_lettered) == (1, 1)
+    assert again.stored_new == 0
+    assert list(store.decisions) == [decision.decision_id]
+    assert DeadLetterEventV1.model_validate_json(encode_event(publisher.published[0].event))
+
+
+def test_a_correction_becomes_a_classification_that_names_its_source() -> None:
+    signal = submitted_signal()
+    correction = CorrectionV1(
+        correction_id=uuid.uuid4(),
+        signal=signal,
+        domains=["wonen", "gezondheid"],
+        corrected_by_role="coordinator",
+        corrected_at=datetime.now(UTC),
+        reason="schimmel is wonen",
+        taxonomy_id="seinpost_v1",
+    )
+    classified = correction_as_classified(correction)
+    assert classified.signal == signal
+    assert classified.classification.source is ClassificationSource.CORRECTION
+    assert classified.classification.primary_domain == "wonen"
+    assert [t.domain for t in classified.classification.domains] == ["wonen", "gezondheid"]
+    assert classified.classification.correction == correction.reference()

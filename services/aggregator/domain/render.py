@@ -1,41 +1,77 @@
-"""Rendering a bundle for people (Markdown, Dutch) — pure.
+"""Rendering a bundle for people: HTML, Dutch, A4-printable — pure (no files, no network).
 
-Every string that came from a reporter (neighbourhood names) is escaped, so a signal cannot
-inject formatting or links into what a steering group reads.
+Autoescaping is on: every string that came from a reporter (example texts, neighbourhood
+names, terms) is escaped, so a signal cannot inject markup into what a steering group reads.
+The page has no external resources: CSS inline, charts as inline SVG.
 """
 
 from __future__ import annotations
 
-import re
+from importlib import resources
 
 import jinja2
+from markupsafe import Markup
 
-from schemas.v1 import CountCellV1, PolicyBundleV1
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-!|~])")
+from schemas.v1 import CountCellV1, PolicyBundleV1, ThemeV1, TrendV1
+from schemas.vocabulary import LIFE_DOMAIN_LABELS, label
+from services.aggregator.domain.charts import horizontal_bars, period_columns
+from services.aggregator.domain.escalation import LEVEL_LABELS
 
 _ENVIRONMENT = jinja2.Environment(
     loader=jinja2.PackageLoader("services.aggregator.domain", "templates"),
-    autoescape=False,  # noqa: S701 - Markdown, not HTML: the `md` filter escapes reporter text
+    autoescape=True,
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
-    keep_trailing_newline=True,
 )
+_CSS = resources.files("services.aggregator.domain").joinpath("templates/bundle.css")
+
+MAX_NEIGHBOURHOOD_BARS = 16
 
 
-def escape_markdown(text: str) -> str:
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+def show_count(cell: CountCellV1, bundle: PolicyBundleV1) -> str:
+    return f"< {bundle.min_group_size}" if cell.suppressed else str(cell.count)
 
 
-def show_count(cell: CountCellV1, min_group_size: int) -> str:
-    return f"< {min_group_size}" if cell.suppressed else str(cell.count)
+def show_trend(trend: TrendV1) -> str:
+    words = {
+        "nieuw": "nieuw",
+        "stijgend": "stijgend",
+        "dalend": "dalend",
+        "stabiel": "stabiel",
+        "onbekend": "trend niet te tonen",
+    }
+    text = words[trend.direction]
+    if trend.direction == "stijgend" and trend.p_value is not None:
+        text += f" (p = {trend.p_value:.3f})"
+    return text
 
 
-_ENVIRONMENT.filters["md"] = escape_markdown
-_ENVIRONMENT.filters["count"] = show_count
+_ENVIRONMENT.filters["n"] = show_count
+_ENVIRONMENT.filters["trend"] = show_trend
+_ENVIRONMENT.filters["d"] = lambda day: day.strftime("%d-%m-%Y")
+_ENVIRONMENT.filters["domain"] = lambda key: label(LIFE_DOMAIN_LABELS, key)
+_ENVIRONMENT.filters["level"] = lambda key: LEVEL_LABELS.get(key, key)
 
 
-def render_markdown(bundle: PolicyBundleV1) -> str:
-    template = _ENVIRONMENT.get_template("bundle.md.jinja")
-    return template.render(bundle=bundle)
+def _themes(bundle: PolicyBundleV1) -> list[ThemeV1]:
+    return [theme for section in bundle.domains for theme in section.themes]
+
+
+def render_html(bundle: PolicyBundleV1) -> str:
+    minimum = bundle.min_group_size
+    shown_domains = [c for c in bundle.by_domain if c.count or c.suppressed]
+    neighbourhoods = [c for c in bundle.by_neighbourhood if c.count or c.suppressed]
+    template = _ENVIRONMENT.get_template("bundle.html.jinja")
+    return template.render(
+        bundle=bundle,
+        themes=_themes(bundle),
+        css=Markup(_CSS.read_text(encoding="utf-8")),  # noqa: S704 - our own stylesheet
+        domain_chart=horizontal_bars(shown_domains, minimum=minimum, chart_id="domeinen"),
+        trend_chart=period_columns(
+            [(p.label, p.count) for p in bundle.trend], minimum=minimum, chart_id="trend"
+        ),
+        neighbourhood_chart=horizontal_bars(
+            neighbourhoods[:MAX_NEIGHBOURHOOD_BARS], minimum=minimum, chart_id="wijken"
+        ),
+    )

@@ -1,0 +1,88 @@
+"""The bundle for people: HTML sections, escaping, no suppressed numbers; a real A4 PDF."""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+from datetime import date
+
+from pypdf import PdfReader
+
+from schemas.v1 import PolicyBundleV1
+from services.aggregator.domain.bundle import compile_bundle
+from services.aggregator.domain.charts import horizontal_bars
+from services.aggregator.domain.render import render_html
+from services.aggregator.rendering import html_to_pdf
+from tests.factories import NOW
+from tests.unit.test_bundle import MOULD, TRIP, record, scope
+
+SECTIONS = [
+    "Samenvatting",
+    "Waar gaat het over?",
+    "Nieuw en stijgend",
+    "Welk niveau moet dit oppakken?",
+    "Thema’s per levensdomein",
+    "Waar en door wie?",
+    "Wat gebeurde er met de thema’s van de vorige bundel?",
+    "Hoe kwam deze bundel tot stand?",
+]
+
+
+def bundle_with_small_groups() -> PolicyBundleV1:
+    current = [record(organisation=f"o{i}", neighbourhood="Rabot") for i in range(9)]
+    current += [record(MOULD, domain="wonen", organisation=f"w{i}") for i in range(7)]
+    current += [record(neighbourhood="Klein <b>wijkje</b>") for _ in range(3)]
+    current += [record("<script>alert(1)</script> schooluitstap te duur", organisation="x")]
+    baseline = [record(observed_on=date(2026, 4, 2)) for _ in range(5)]
+    return compile_bundle(scope(), current, baseline, [], compiled_at=NOW, bundle_id=uuid.uuid4())
+
+
+def test_html_has_every_section_in_dutch() -> None:
+    html = render_html(bundle_with_small_groups())
+    for heading in SECTIONS:
+        assert heading in html
+    assert '<html lang="nl">' in html
+    assert "<svg" in html  # charts inline
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")  # nothing external
+
+
+def test_html_escapes_reporter_text() -> None:
+    html = render_html(bundle_with_small_groups())
+    assert "<script>" not in html
+    assert "<b>wijkje</b>" not in html
+    assert "Klein &lt;b&gt;wijkje&lt;/b&gt;" in html
+
+
+def test_html_never_shows_a_suppressed_number() -> None:
+    bundle = bundle_with_small_groups()
+    html = render_html(bundle)
+    tiny = next(c for c in bundle.by_neighbourhood if "Klein" in c.label)
+    assert tiny.suppressed
+    assert "&lt; 5" in html
+    # The three-signal neighbourhood: its row in the chart says "< 5", never its count.
+    row = re.search(r"Klein &lt;b&gt;wijkje&lt;/b&gt;</text>(.*?)</text>", html)
+    assert row
+    assert "&lt; 5" in row.group(1)
+    assert ">3<" not in row.group(1)
+
+
+def test_chart_draws_suppressed_cells_as_stubs() -> None:
+    bundle = bundle_with_small_groups()
+    svg = str(horizontal_bars(bundle.by_neighbourhood, minimum=5, chart_id="t"))
+    assert svg.count("url(#h-t)") == sum(1 for c in bundle.by_neighbourhood if c.suppressed)
+
+
+def test_pdf_is_a_multi_page_a4_document_with_the_title() -> None:
+    bundle = bundle_with_small_groups()
+    pdf = html_to_pdf(render_html(bundle))
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) >= 2
+    for page in reader.pages:
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        assert abs(width - 595.3) < 2
+        assert abs(height - 841.9) < 2
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "Beleidsbundel" in text
+    assert "Stuurgroep Gent" in text
+    assert TRIP.split()[1] in text  # an example signal made it to paper
