@@ -134,10 +134,14 @@ def evaluate(items: list[Item], show: bool) -> dict[str, object]:
         "items": len(items),
         "clean_items": sum(not i.personal for i in items),
         "recall_per_kind": {
-            kind: {"caught": caught[kind], "of": total[kind], "recall": ratio(caught[kind], n),
-                   "typed_recall": ratio(typed[kind], n)}
+            kind: {
+                "caught": caught[kind],
+                "of": total[kind],
+                "recall": ratio(caught[kind], n),
+                "typed_recall": ratio(typed[kind], n),
+            }
             for kind, n in sorted(total.items())
-        },  # fmt: skip
+        },
         "recall_overall": ratio(sum(caught.values()), sum(total.values())),
         "recall_structured": ratio(
             sum(caught[k] for k in structured), sum(total[k] for k in structured)
