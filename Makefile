@@ -27,13 +27,14 @@ test: setup check
 	$(STACK) start
 	$(BIN)/pytest --durations=10
 
-## check: ruff, mypy, import boundaries, JSON Schemas in step with the models
+## check: ruff, mypy, import boundaries, JSON Schemas and intake's OpenAPI in step with the code
 check: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m schemas.export --check
+	$(BIN)/python -m services.intake.openapi --check
 
 unit: $(VENV)/.installed
 	$(BIN)/pytest tests/unit

@@ -12,6 +12,9 @@ from typing import Annotated
 
 import typer
 
+from services.common.access.cli import organisation_app, token_app
+from services.importer import import_command
+
 app = typer.Typer(
     name="seinpost",
     help="Seinpost: signalen van het terrein tot bij het beleid.",
@@ -29,6 +32,9 @@ app.add_typer(intake_app, name="intake")
 app.add_typer(classifier_app, name="classifier")
 app.add_typer(aggregator_app, name="aggregator")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(organisation_app, name="organisation")
+app.add_typer(token_app, name="token")
+app.command("import")(import_command)  # services/importer.py: seinpost import FILE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 STACK_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "stack.sh"
@@ -46,6 +52,16 @@ def intake_run(
     settings = IntakeSettings()
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     asyncio.run(serve(settings.model_copy(update=overrides)))
+
+
+@intake_app.command("openapi")
+def intake_openapi(
+    check: Annotated[bool, typer.Option(help="Only check docs/openapi/intake.json.")] = False,
+) -> None:
+    """Write (or check) the committed OpenAPI document of intake."""
+    from services.intake.openapi import main as openapi_main
+
+    raise typer.Exit(openapi_main(["--check"] if check else []))
 
 
 @classifier_app.command("run")
@@ -68,7 +84,8 @@ def aggregator_run() -> None:
 def aggregator_migrate() -> None:
     """Apply the database migrations (the aggregator also does this at start)."""
     from services.aggregator.settings import AggregatorSettings
-    from services.aggregator.storage import create_pool, migrate
+    from services.aggregator.storage import migrate
+    from services.common.postgres import create_pool
 
     async def _migrate() -> list[int]:
         pool = await create_pool(AggregatorSettings().postgres)
@@ -136,12 +153,15 @@ def bundle(
 def submit(
     file: Annotated[Path, typer.Argument(help="JSON lines: signal bodies or {'signal': body}.")],
     url: Annotated[str, typer.Option(help="Intake base URL.")] = "http://127.0.0.1:8080",
+    token: Annotated[
+        str | None, typer.Option(envvar="SEINPOST_TOKEN", help="API token (spt_…).")
+    ] = None,
 ) -> None:
     """Send signals from a file to intake over HTTP (retries 503 with the same signal_id)."""
     from services.workflows import load_signal_bodies, submit_all
 
     bodies = load_signal_bodies(file)
-    report = asyncio.run(submit_all(url, bodies))
+    report = asyncio.run(submit_all(url, bodies, token=token))
     typer.echo(f"accepted {report.accepted}, rejected {len(report.rejected)}")
     for signal_id, status, body in report.rejected:
         typer.echo(f"  {signal_id}: HTTP {status} {body}")

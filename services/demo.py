@@ -24,9 +24,11 @@ import asyncpg
 import httpx
 
 from services.aggregator.settings import AggregatorSettings
+from services.common.access import AccessStore, PrincipalKind
 from services.common.logging import configure_logging
-from services.common.settings import LoggingSettings
-from services.workflows import compile_bundle_files, load_signal_bodies, submit_all
+from services.common.postgres import create_pool
+from services.common.settings import LoggingSettings, PostgresSettings
+from services.workflows import SubmitReport, compile_bundle_files, load_signal_bodies, submit_all
 
 SERVICES = ("intake", "classifier", "aggregator")
 
@@ -135,13 +137,45 @@ async def _wait_stored(dsn: str, signal_ids: list[str], timeout_s: float = 120.0
         await connection.close()
 
 
+async def _enrol_sample_organisations(bodies: list[dict[str, Any]]) -> dict[str, str]:
+    """What a coordinator does with `seinpost organisation add` and `seinpost token create`:
+    each sample organisation, with the municipalities it reports for, and a token for it."""
+    areas: dict[str, set[str]] = {}
+    for body in bodies:
+        areas.setdefault(str(body["organisation"]), set()).add(str(body["municipality"]))
+    pool = await create_pool(PostgresSettings())
+    try:
+        store = AccessStore(pool)
+        await store.migrate()
+        tokens = {}
+        for organisation, municipalities in sorted(areas.items()):
+            await store.add_organisation(organisation, organisation, sorted(municipalities))
+            issued = await store.create_token(PrincipalKind.ORGANISATION, organisation, "demo")
+            tokens[organisation] = issued.secret
+    finally:
+        await pool.close()
+    _say(f"enrolled {len(tokens)} sample organisations, one API token each")
+    return tokens
+
+
 async def _pipeline(root: Path, port: int, processes: list[_Process]) -> int:
     url = f"http://127.0.0.1:{port}"
     await _wait_ready(url, processes)
     bodies = load_signal_bodies(root / "data" / "samples" / "signals.jsonl")
     _say(f"intake is ready at {url}; sending {len(bodies)} sample signals over HTTP ...")
     started = time.monotonic()
-    report = await submit_all(url, bodies)
+    tokens = await _enrol_sample_organisations(bodies)
+    reports = await asyncio.gather(
+        *(
+            submit_all(url, [b for b in bodies if b["organisation"] == org], token=token)
+            for org, token in tokens.items()
+        )
+    )
+    report = SubmitReport(
+        accepted=sum(r.accepted for r in reports),
+        rejected=[item for r in reports for item in r.rejected],
+        retries=sum(r.retries for r in reports),
+    )
     _say(f"accepted {report.accepted}, rejected {len(report.rejected)}, retried {report.retries}")
     for signal_id, status, body in report.rejected:
         _say(f"  rejected {signal_id}: HTTP {status} {body}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,8 +23,9 @@ from services.aggregator.bundling import (
     write_bundle_files,
 )
 from services.aggregator.settings import AggregatorSettings
-from services.aggregator.storage import PostgresSignalStore, create_pool, migrate
+from services.aggregator.storage import PostgresSignalStore, migrate
 from services.common.kafka import EventPublisher, create_broker, ensure_topics
+from services.common.postgres import create_pool
 
 
 def load_signal_bodies(path: Path) -> list[dict[str, Any]]:
@@ -39,6 +40,55 @@ def load_signal_bodies(path: Path) -> list[dict[str, Any]]:
             raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
         bodies.append(item["signal"] if isinstance(item, dict) and "signal" in item else item)
     return bodies
+
+
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+"""Answers that mean "not now": the same request later is safe because it carries its ids."""
+
+
+def retry_delay_s(response: httpx.Response | None, attempt: int, *, cap_s: float = 30.0) -> float:
+    """How long to wait before the next attempt: Retry-After when the server gave one,
+    otherwise a back-off that grows with the attempt."""
+    backoff: float = min(cap_s, 0.25 * 2.0 ** min(attempt - 1, 10))
+    header = response.headers.get("Retry-After") if response is not None else None
+    if header is None:
+        return backoff
+    try:
+        return min(cap_s, max(0.0, float(header)))
+    except ValueError:  # an HTTP date: rare from intake; the back-off is close enough
+        return backoff
+
+
+async def post_with_retry(
+    client: httpx.AsyncClient,
+    path: str,
+    body: Any,
+    *,
+    headers: dict[str, str] | None = None,
+    max_attempts: int = 20,
+    on_retry: Callable[[httpx.Response | None], None] | None = None,
+    delay_s: Callable[[httpx.Response | None, int], float] = retry_delay_s,
+) -> httpx.Response | None:
+    """POST until the answer is not a "try later" (429/503/…) or a lost connection.
+
+    Only for bodies whose every item carries its own id (signal_id): then a retry of a request
+    that did reach the server is recognised there, and nothing is doubled. None when every
+    attempt failed to connect.
+    """
+    response: httpx.Response | None = None
+    for attempt in range(1, max_attempts + 1):
+        try:
+            response = await client.post(path, json=body, headers=headers)
+        except httpx.TransportError:
+            response = None
+        if response is not None and response.status_code not in RETRYABLE_STATUSES:
+            return response
+        if attempt == max_attempts:
+            break
+        if on_retry is not None:
+            on_retry(response)
+        await asyncio.sleep(delay_s(response, attempt))
+    return response
 
 
 @dataclass
@@ -62,21 +112,27 @@ async def submit_all(
     gate = asyncio.Semaphore(concurrency)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
 
+    def count_retry(_: httpx.Response | None) -> None:
+        report.retries += 1
+
+    def quick(response: httpx.Response | None, attempt: int) -> float:
+        # The demo starts intake and sends at once: poll its Kafka connection closely
+        # instead of sleeping the full Retry-After meant for clients in the field.
+        return min(retry_delay_s(response, attempt), 0.25 * attempt)
+
     async def send(client: httpx.AsyncClient, body: dict[str, Any]) -> None:
         async with gate:
-            for attempt in range(1, max_attempts + 1):
-                try:
-                    response = await client.post("/v1/signals", json=body, headers=headers)
-                except httpx.TransportError:
-                    response = None
-                if response is not None and response.status_code != 503:
-                    break
-                report.retries += 1
-                retry_after = 1.0
-                if response is not None:
-                    retry_after = float(response.headers.get("Retry-After", "1"))
-                await asyncio.sleep(min(retry_after, 0.25 * attempt))
-            if response is not None and response.status_code == 202:
+            response = await post_with_retry(
+                client,
+                "/v1/signals",
+                body,
+                headers=headers,
+                max_attempts=max_attempts,
+                on_retry=count_retry,
+                delay_s=quick,
+            )
+            # 200: accepted before (a retry of a signal that did get through).
+            if response is not None and response.status_code in (200, 202):
                 report.accepted += 1
             else:
                 status = response.status_code if response is not None else 0

@@ -1,67 +1,107 @@
-"""Intake composition root: the FastAPI app, its Kafka producer and the HTTP routes.
+"""Intake composition root: the FastAPI app, its Kafka producer, its database and the routes.
 
-Delivery promise: a 202 is sent only after Kafka acknowledged the record with acks=all.
+Delivery promise: a 2xx is sent only after Kafka acknowledged the record with acks=all.
 When Kafka cannot be reached the answer is 503 with Retry-After, and the client retries
 with the same ``signal_id`` — the same event again, which every consumer absorbs.
+The acceptance path itself (validation, idempotency, publishing) is in ``submissions``.
 """
-
-from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
-from typing import Annotated, Literal, Protocol
-from uuid import UUID
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any, Protocol
 
+import orjson
 import structlog
-from fastapi import Body, FastAPI, Request
+from aiokafka import AIOKafkaProducer
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from schemas.topics import municipality_key
-from schemas.v1 import RedactionCountV1, SignalSubmissionV1, signal_submitted_event
-from services.common.kafka import (
-    EventPublisher,
-    Outgoing,
-    Publisher,
-    create_broker,
-    ensure_topics,
+from schemas.v1 import RedactionCountV1, SignalSubmissionV1
+from services.common.access import (
+    SUBMIT,
+    AccessDeniedError,
+    AccessStore,
+    Authenticator,
+    CachedAuthenticator,
+    Principal,
+    install_access_errors,
+    principal_dependency,
+    require_scope,
 )
-from services.intake.domain.acceptance import SubmissionRejectedError, accept_submission
+from services.common.events import encode_event
+from services.common.kafka import Outgoing, Publisher, ensure_topics, event_headers
+from services.common.postgres import create_pool
+from services.intake.domain.options import IntakeOptions, parse_options
+from services.intake.domain.privacy import scrub
+from services.intake.domain.ratelimit import TokenBuckets
 from services.intake.errors import ErrorBody, FieldProblem, field_problems
+from services.intake.form import router as form_router
+from services.intake.metrics import IntakeMetrics, MetricsMiddleware
 from services.intake.settings import IntakeSettings
+from services.intake.storage import PostgresSubmissionStore, SubmissionStore
+from services.intake.submissions import (
+    AcceptedBody,
+    IntakeService,
+    Outcome,
+    Result,
+    invalid,
+    unavailable,
+)
 
 log = structlog.get_logger(__name__)
 
-# Reporters work in Flanders: "today" for the observed date is Brussels' today, not UTC's.
-_LOCAL_TIME = ZoneInfo("Europe/Brussels")
+__all__ = ["AcceptedBody", "create_app", "serve"]
 
 
-class AcceptedBody(BaseModel):
-    signal_id: UUID
-    status: Literal["aanvaard"] = "aanvaard"
-    received_at: datetime
-    redactions: list[RedactionCountV1] = Field(
-        description="Personal data removed from the text before it was passed on (kinds, counts)."
-    )
-    message: str = Field(description="Confirmation in Dutch for the reporter.")
+class ProducerPublisher:
+    """Publishes with a plain aiokafka producer and returns once Kafka acknowledged.
+
+    Intake only produces, so it needs no FastStream broker: the producer's own send path is
+    the fastest way to an acknowledgement, and its batching (linger) gathers the records of
+    concurrent requests into one produce request.
+    """
+
+    def __init__(self, producer: Any, *, timeout_s: float) -> None:
+        self._producer = producer
+        self._timeout_s = timeout_s
+
+    async def publish(self, outgoing: Outgoing) -> Any:
+        headers = [(k, v.encode()) for k, v in event_headers(outgoing.event).items()]
+        acknowledged = await self._producer.send(
+            outgoing.topic, encode_event(outgoing.event), key=outgoing.key, headers=headers
+        )
+        return await asyncio.wait_for(acknowledged, timeout=self._timeout_s)
+
+    async def publish_all(self, items: Any) -> None:
+        await asyncio.gather(*(self.publish(item) for item in items))
 
 
 class KafkaLink:
     """The producer connection, (re)established in the background.
 
     Intake must come up and answer (503) even while Kafka is down, so connecting is never
-    allowed to block start-up.
+    allowed to block start-up. The producer loses nothing: acks=all and idempotence, as
+    ``services.common.kafka.create_broker`` sets for the other services.
     """
 
     def __init__(self, settings: IntakeSettings) -> None:
         self._settings = settings
-        self.broker = create_broker(settings.kafka, client_id="intake")
-        self.publisher = EventPublisher(self.broker, timeout_s=settings.publish_timeout_s)
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka.bootstrap_servers,
+            client_id=f"{settings.kafka.client_id}-intake",
+            acks="all",
+            enable_idempotence=True,
+            request_timeout_ms=settings.kafka.request_timeout_ms,
+            linger_ms=settings.linger_ms,
+        )
+        self.publisher = ProducerPublisher(self.producer, timeout_s=settings.publish_timeout_s)
         self.connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -75,7 +115,7 @@ class KafkaLink:
                 await ensure_topics(
                     self._settings.kafka, timeout_s=self._settings.publish_timeout_s
                 )
-                await self.broker.start()
+                await self.producer.start()
             except Exception as exc:  # noqa: BLE001 - any failure here means "try again later"
                 log.warning("kafka.unreachable", error=type(exc).__name__, retry_in_s=delay)
                 await asyncio.sleep(delay)
@@ -90,84 +130,8 @@ class KafkaLink:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self.broker.stop()
-
-
-class BodySizeLimit:
-    """Refuse bodies over the limit with 413 without reading them whole.
-
-    A declared Content-Length is checked before anything is read. A chunked body is read up to
-    the limit (never more is held in memory) and then either refused or handed on; FastAPI
-    itself would turn an error raised while it reads the body into a vague 400.
-    """
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None:
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                await _too_large(self.max_bytes)(scope, receive, send)
-                return
-            await self.app(scope, receive, send)
-            return
-        chunks: list[Message] = []
-        size = 0
-        while True:
-            message = await receive()
-            chunks.append(message)
-            size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await _too_large(self.max_bytes)(scope, receive, send)
-                return
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                break
-
-        async def replay() -> Message:
-            return chunks.pop(0) if chunks else await receive()
-
-        await self.app(scope, replay, send)
-
-
-def _too_large(max_bytes: int) -> JSONResponse:
-    return _error(
-        413,
-        "payload_too_large",
-        f"Het verzoek is te groot: hoogstens {max_bytes} bytes.",
-    )
-
-
-def _error(
-    status: int,
-    error: str,
-    message: str,
-    problems: list[FieldProblem] | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    body = ErrorBody(error=error, message=message, problems=problems or [])
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
-
-
-def _unavailable(retry_after_s: int) -> JSONResponse:
-    return _error(
-        503,
-        "kafka_unavailable",
-        "Seinpost kan het signaal nu niet doorgeven. Probeer later opnieuw met hetzelfde "
-        "signal_id; er ontstaat dan geen dubbel signaal.",
-        headers={"Retry-After": str(retry_after_s)},
-    )
-
-
-def _confirmation(redactions: list[RedactionCountV1]) -> str:
-    if not redactions:
-        return "Signaal ontvangen. Bedankt!"
-    removed = ", ".join(f"{r.count} × {r.kind.value}" for r in redactions)
-    return f"Signaal ontvangen. We haalden persoonsgegevens uit de tekst: {removed}."
+        with contextlib.suppress(Exception):
+            await self.producer.stop()
 
 
 class Link(Protocol):
@@ -184,97 +148,500 @@ class Link(Protocol):
     async def stop(self) -> None: ...
 
 
+class Backend(Protocol):
+    """PostgreSQL-backed parts: idempotency claims and tokens (unit tests use in-memory twins)."""
+
+    @property
+    def store(self) -> SubmissionStore: ...
+
+    @property
+    def authenticator(self) -> Authenticator: ...
+
+    @property
+    def ready(self) -> asyncio.Event: ...
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class _NotReady:
+    """Stands in until PostgreSQL is reached: every call is a 503, never a crash."""
+
+    async def authenticate(self, secret: str) -> Principal | None:
+        raise ConnectionError("PostgreSQL not reached yet")
+
+    async def reserve(self, reservation: Any) -> Any:
+        raise ConnectionError("PostgreSQL not reached yet")
+
+    def mark_published(self, signal_id: Any) -> None:
+        raise ConnectionError("PostgreSQL not reached yet")
+
+    async def ping(self) -> None:
+        raise ConnectionError("PostgreSQL not reached yet")
+
+
+class PostgresBackend:
+    """Pool, migrations (access + intake) and the submissions writer, connected in the
+    background like Kafka, so that intake starts (and answers 503) while PostgreSQL is down."""
+
+    def __init__(self, settings: IntakeSettings) -> None:
+        self._settings = settings
+        self.ready = asyncio.Event()
+        self.store: SubmissionStore = _NotReady()
+        self.authenticator: Authenticator = _NotReady()
+        self._postgres_store: PostgresSubmissionStore | None = None
+        self._cached: CachedAuthenticator | None = None
+        self._pool: Any = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._connect_forever(), name="intake-postgres"))
+
+    async def _connect_forever(self) -> None:
+        delay = 0.5
+        while self._pool is None:
+            try:
+                pool = await create_pool(self._settings.postgres)
+                access = AccessStore(pool)
+                await access.migrate()
+                store = PostgresSubmissionStore(pool)
+                await store.migrate()
+            except Exception as exc:  # noqa: BLE001 - any failure here means "try again later"
+                log.warning("postgres.unreachable", error=type(exc).__name__, retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            self._pool = pool
+            store.start()
+            self._postgres_store = store
+            self._cached = CachedAuthenticator(access, ttl_s=self._settings.token_cache_ttl_s)
+            self.store, self.authenticator = store, self._cached
+            self._tasks.append(asyncio.create_task(self._flush_usage(), name="intake-token-use"))
+            self.ready.set()
+            log.info("postgres.connected")
+
+    async def _flush_usage(self) -> None:
+        while True:
+            await asyncio.sleep(60)
+            if self._cached is not None:
+                with contextlib.suppress(Exception):
+                    await self._cached.flush_usage()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._postgres_store is not None:
+            await self._postgres_store.close()
+        if self._cached is not None:
+            with contextlib.suppress(Exception):
+                await self._cached.flush_usage()
+        if self._pool is not None:
+            await self._pool.close()
+
+
+class BodySizeLimit:
+    """Refuse bodies over the limit with 413 without reading them whole.
+
+    A declared Content-Length is checked before anything is read. A chunked body is read up to
+    the limit (never more is held in memory) and then either refused or handed on; FastAPI
+    itself would turn an error raised while it reads the body into a vague 400.
+    The batch endpoint has its own, larger limit.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, larger: dict[str, int] | None = None
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.larger = larger or {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        max_bytes = self.larger.get(scope["path"], self.max_bytes)
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None:
+            if declared.isdigit() and int(declared) > max_bytes:
+                await _too_large(max_bytes)(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        chunks: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            chunks.append(message)
+            size += len(message.get("body", b""))
+            if size > max_bytes:
+                await _too_large(max_bytes)(scope, receive, send)
+                return
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return chunks.pop(0) if chunks else await receive()
+
+        await self.app(scope, replay, send)
+
+
+class JsonBody(Response):
+    media_type = "application/json"
+
+
+def _json(
+    status: int, body: BaseModel | dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    content = body.model_dump_json().encode() if isinstance(body, BaseModel) else orjson.dumps(body)
+    return JsonBody(content, status_code=status, headers=headers)
+
+
+def _error(
+    status: int,
+    error: str,
+    message: str,
+    problems: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return _json(status, ErrorBody(error=error, message=message, problems=problems or []), headers)
+
+
+def _too_large(max_bytes: int) -> Response:
+    return _error(
+        413, "payload_too_large", f"Het verzoek is te groot: hoogstens {max_bytes} bytes."
+    )
+
+
+def _result_response(result: Result) -> Response:
+    body: BaseModel | None = result.accepted if result.accepted is not None else result.error
+    assert body is not None  # every Result carries an acceptance or an error
+    return _json(result.status, body, dict(result.headers))
+
+
+class BatchItemResult(BaseModel):
+    index: int = Field(description="Position of the signal in the request (from 0).")
+    signal_id: str | None = Field(description="The signal's id, when it could be read.")
+    status: int = Field(description="What a single POST /v1/signals would have answered.")
+    outcome: Outcome
+    accepted: AcceptedBody | None = None
+    error: ErrorBody | None = None
+
+
+class BatchResponse(BaseModel):
+    results: list[BatchItemResult] = Field(description="One result per signal, in request order.")
+
+
+class PrivacyCheckRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+    text: str = Field(max_length=10_000, description="The text the reporter is about to send.")
+
+
+class PrivacyCheckResponse(BaseModel):
+    contains_personal_data: bool
+    redactions: list[RedactionCountV1]
+    scrubbed_text: str = Field(description="The text as it would be passed on.")
+
+
+class RateLimiter:
+    def __init__(self, settings: IntakeSettings, clock: Callable[[], float] = time.monotonic):
+        self._buckets = TokenBuckets(
+            rate=settings.rate_limit_per_s, burst=settings.rate_limit_burst
+        )
+        self._clock = clock
+
+    def check(self, principal: Principal, cost: int = 1) -> None:
+        wait_s = self._buckets.take(principal.token_id, cost, self._clock())
+        if wait_s > 0:
+            retry_after = "3600" if math.isinf(wait_s) else str(max(1, math.ceil(wait_s)))
+            raise AccessDeniedError(
+                429,
+                "rate_limited",
+                "Te veel signalen na elkaar met deze toegangssleutel. Wacht even en probeer "
+                "opnieuw met hetzelfde signal_id.",
+                {"Retry-After": retry_after},
+            )
+
+
+def load_options(settings: IntakeSettings) -> IntakeOptions:
+    return parse_options(settings.options_file.read_text(encoding="utf-8"))
+
+
+SUBMISSION_EXAMPLE: dict[str, Any] = {
+    "signal_id": "2f0c6a1e-8d4b-4c1f-9b7e-3a5d6c7e8f90",
+    "observed_on": "2026-11-18",
+    "text": "Drie ouders aan de schoolpoort kunnen de schooluitstap niet betalen.",
+    "municipality": "Gent",
+    "neighbourhood": "Rabot",
+    "vindplaats": "schoolpoort",
+    "reporter_role": "brugfiguur",
+    "knowledge_type": "professionele_kennis",
+    "target_group": {"age_bands": ["6-11"], "family_situations": ["eenoudergezin"]},
+    "families_count": 3,
+    "organisation": "basisschool-de-regenboog",
+}
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Geen of een ongeldige toegangssleutel."},
+    403: {"model": ErrorBody, "description": "Buiten het gebied van je organisatie."},
+    413: {"model": ErrorBody, "description": "Verzoek te groot."},
+    422: {"model": ErrorBody, "description": "Ongeldige invoer: veld en reden."},
+    429: {"model": ErrorBody, "description": "Te veel verzoeken; zie Retry-After."},
+    503: {"model": ErrorBody, "description": "Kafka of PostgreSQL onbereikbaar; zie Retry-After."},
+}
+
+
+_BEARER: dict[str, Any] = {"security": [{"HTTPBearer": []}]}
+
+
+def _body_schema(model: str, examples: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{model}"},
+                    "examples": examples,
+                }
+            },
+        }
+    }
+
+
 def create_app(
     settings: IntakeSettings | None = None,
     *,
     link_factory: Callable[[IntakeSettings], Link] = KafkaLink,
+    backend_factory: Callable[[IntakeSettings], Backend] = PostgresBackend,
+    clock: Callable[[], float] = time.monotonic,
 ) -> FastAPI:
     settings = settings or IntakeSettings()
-    link_holder: dict[str, Link] = {}
+    options = load_options(settings)  # a broken options file stops start-up, loudly
+    metrics = IntakeMetrics()
+    limiter = RateLimiter(settings, clock)
+    holder: dict[str, Any] = {}
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         link = link_factory(settings)
-        link_holder["link"] = link
+        backend = backend_factory(settings)
+        holder["link"], holder["backend"] = link, backend
+        holder["service"] = IntakeService(
+            settings, options=options, store=_StoreOf(backend), kafka=link, metrics=metrics
+        )
         link.start()
+        backend.start()
         try:
             yield
         finally:
             await link.stop()
+            await backend.stop()
 
     app = FastAPI(
         title="Seinpost intake",
         version="1",
         summary="Signalen van het terrein, veilig en zonder persoonsgegevens doorgegeven.",
         lifespan=lifespan,
-        responses={
-            422: {"model": ErrorBody, "description": "Ongeldige invoer: veld en reden."},
-            413: {"model": ErrorBody, "description": "Verzoek te groot."},
-        },
     )
+    app.state.metrics = metrics
+    install_access_errors(app)
+
+    def authenticator_of(_: Request) -> Authenticator:
+        return _GuardedAuthenticator(holder["backend"], settings.retry_after_s)
+
+    authenticated = principal_dependency(authenticator_of)
+
+    async def submitter(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        require_scope(principal, SUBMIT)
+        return principal
+
+    Submitter = Annotated[Principal, Depends(submitter)]  # noqa: N806 - a type alias
+
+    async def bearer_submitter(request: Request) -> Principal:
+        """The same checks as the dependency, without FastAPI's dependency machinery: on the
+        hot path its per-request cost was a measurable share of intake's CPU."""
+        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise AccessDeniedError.token_missing()
+        principal = await authenticator_of(request).authenticate(secret.strip())
+        if principal is None:
+            raise AccessDeniedError.token_invalid()
+        require_scope(principal, SUBMIT)
+        return principal
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(_: Request, exc: RequestValidationError) -> Response:
+        metrics.rejections.labels("validation_failed").inc()
         return _error(
             422,
             "validation_failed",
-            "Het signaal is niet volledig of niet geldig; zie de velden hieronder.",
+            "Het verzoek is niet volledig of niet geldig; zie de velden hieronder.",
             field_problems(exc.errors()),
         )
+
+    async def read_json(request: Request) -> tuple[Any, Response | None]:
+        try:
+            return orjson.loads(await request.body()), None
+        except orjson.JSONDecodeError:
+            metrics.rejections.labels("json_invalid").inc()
+            result = invalid(
+                [
+                    FieldProblem(
+                        field="(body)",
+                        code="json_invalid",
+                        message="de inhoud is geen geldige JSON",
+                    )
+                ]
+            )
+            return None, _result_response(result)
 
     @app.post(
         "/v1/signals",
         status_code=202,
         response_model=AcceptedBody,
-        responses={503: {"model": ErrorBody, "description": "Kafka onbereikbaar; probeer later."}},
+        responses={
+            200: {"model": AcceptedBody, "description": "Dit signaal was al aanvaard."},
+            409: {"model": ErrorBody, "description": "Zelfde signal_id, andere inhoud."},
+            **_ERRORS,
+        },
         summary="Een signaal indienen",
+        description="Answers 202 only after Kafka acknowledged the signal. The same signal_id "
+        "with the same content again gets 200 and the original acceptance; with other content "
+        "409. `organisation` may be left out: it is taken from the token.",
+        openapi_extra=_BEARER
+        | _body_schema(
+            "SignalSubmissionV1",
+            {"schoolpoort": {"summary": "Eén signaal", "value": SUBMISSION_EXAMPLE}},
+        ),
     )
-    async def submit_signal(
-        submission: Annotated[SignalSubmissionV1, Body()],
-    ) -> AcceptedBody | JSONResponse:
-        received_at = datetime.now(UTC)
-        with structlog.contextvars.bound_contextvars(signal_id=str(submission.signal_id)):
-            try:
-                signal = accept_submission(
-                    submission,
-                    received_at=received_at,
-                    today=received_at.astimezone(_LOCAL_TIME).date(),
-                    future_tolerance_days=settings.observed_on_tolerance_days,
-                )
-            except SubmissionRejectedError as rejected:
-                log.info("signal.rejected", problems=[code for _, code, _ in rejected.problems])
-                return _error(
-                    422,
-                    "validation_failed",
-                    "Het signaal is niet geldig; zie de velden hieronder.",
-                    [FieldProblem(field=f, code=c, message=m) for f, c, m in rejected.problems],
-                )
-            link = link_holder["link"]
-            if not link.connected.is_set():
-                log.warning("signal.not_accepted", reason="kafka_not_connected")
-                return _unavailable(settings.retry_after_s)
-            try:
-                await link.publisher.publish(
-                    Outgoing(
-                        settings.kafka.submitted_topic,
-                        municipality_key(signal.municipality),
-                        signal_submitted_event(signal),
+    async def submit_signal(request: Request) -> Response:
+        principal = await bearer_submitter(request)
+        limiter.check(principal)
+        raw, error = await read_json(request)
+        if error is not None:
+            return error
+        result = await holder["service"].submit(raw, principal, source="api")
+        return _result_response(result)
+
+    @app.post(
+        "/v1/signals/batch",
+        response_model=BatchResponse,
+        responses={**_ERRORS},
+        summary="Meerdere signalen tegelijk indienen",
+        description=f"Up to `SEINPOST_INTAKE_BATCH_MAX_ITEMS` signals (default "
+        f"{IntakeSettings.model_fields['batch_max_items'].default}); one result per signal, in "
+        "order, with the status a single POST would have had. 503 for the whole batch when "
+        "Kafka cannot be reached: retry it whole, the signals already accepted then answer 200.",
+        openapi_extra=_BEARER
+        | _body_schema(
+            "BatchRequest",
+            {
+                "twee": {
+                    "summary": "Twee signalen",
+                    "value": {
+                        "signals": [
+                            SUBMISSION_EXAMPLE,
+                            {
+                                **SUBMISSION_EXAMPLE,
+                                "signal_id": "6b1f7f0e-2c55-4c3e-9d5c-0a7f1e2b3c4d",
+                                "municipality": "Antwerpen",
+                                "neighbourhood": "Kiel",
+                            },
+                        ]
+                    },
+                }
+            },
+        ),
+    )
+    async def submit_batch(request: Request) -> Response:
+        principal = await bearer_submitter(request)
+        raw, error = await read_json(request)
+        if error is not None:
+            return error
+        items = raw.get("signals") if isinstance(raw, dict) else None
+        if not isinstance(items, list) or set(raw) != {"signals"}:
+            metrics.rejections.labels("batch_invalid").inc()
+            return _error(
+                422,
+                "validation_failed",
+                'Verwacht: {"signals": [ … ]}.',
+                [FieldProblem(field="signals", code="list_type", message="moet een lijst zijn")],
+            )
+        if len(items) > settings.batch_max_items:
+            metrics.rejections.labels("batch_too_large").inc()
+            return _error(
+                422,
+                "batch_too_large",
+                f"Te veel signalen in één keer: hoogstens {settings.batch_max_items}.",
+                [
+                    FieldProblem(
+                        field="signals",
+                        code="batch_too_large",
+                        message=f"hoogstens {settings.batch_max_items} signalen per verzoek",
                     )
-                )
-            except Exception as exc:  # noqa: BLE001 - every publish failure is a 503 to the client
-                log.warning("signal.not_accepted", reason=type(exc).__name__)
-                return _unavailable(settings.retry_after_s)
-            log.info(
-                "signal.accepted",
-                municipality=signal.municipality,
-                redactions={r.kind.value: r.count for r in signal.redactions},
+                ],
             )
-            return AcceptedBody(
-                signal_id=signal.signal_id,
-                received_at=received_at,
-                redactions=signal.redactions,
-                message=_confirmation(signal.redactions),
-            )
+        limiter.check(principal, max(1, len(items)))
+        link: Link = holder["link"]
+        if not link.connected.is_set():
+            return _result_response(unavailable(settings.retry_after_s))
+        service: IntakeService = holder["service"]
+        results = await asyncio.gather(
+            *(service.submit(item, principal, source="batch") for item in items)
+        )
+        down = next((r for r in results if r.outcome is Outcome.UNAVAILABLE), None)
+        if down is not None:
+            return _result_response(down)
+        return _json(
+            200,
+            BatchResponse(
+                results=[
+                    BatchItemResult(
+                        index=index,
+                        signal_id=str(r.signal_id) if r.signal_id is not None else None,
+                        status=r.status,
+                        outcome=r.outcome,
+                        accepted=r.accepted,
+                        error=r.error,
+                    )
+                    for index, r in enumerate(results)
+                ]
+            ),
+        )
+
+    @app.get(
+        "/v1/form-config",
+        summary="Keuzelijsten voor het formulier",
+        description="Municipalities (limited to the token's area), neighbourhoods and the pick "
+        "lists, from the options file (`SEINPOST_INTAKE_OPTIONS_FILE`).",
+        responses={401: _ERRORS[401]},
+    )
+    async def form_config(
+        principal: Annotated[Principal, Depends(authenticated)],
+    ) -> dict[str, Any]:
+        return options.form_config(principal.municipalities)
+
+    @app.post(
+        "/v1/privacy-check",
+        response_model=PrivacyCheckResponse,
+        summary="Bevat deze tekst persoonsgegevens?",
+        description="Runs the scrubber on a text without storing, publishing or logging "
+        "anything, so the form can warn before sending.",
+        responses={401: _ERRORS[401], 422: _ERRORS[422], 429: _ERRORS[429]},
+    )
+    async def privacy_check(body: PrivacyCheckRequest, principal: Submitter) -> Response:
+        limiter.check(principal)
+        scrubbed = scrub(body.text)
+        return _json(
+            200,
+            PrivacyCheckResponse(
+                contains_personal_data=scrubbed.changed,
+                redactions=scrubbed.counts(),
+                scrubbed_text=scrubbed.text,
+            ),
+        )
 
     @app.get("/healthz", summary="Leeft de dienst?")
     async def healthz() -> dict[str, str]:
@@ -282,14 +649,107 @@ def create_app(
 
     @app.get("/readyz", summary="Kan de dienst signalen doorgeven?")
     async def readyz() -> JSONResponse:
-        link = link_holder.get("link")
-        ready = link is not None and link.connected.is_set()
+        link: Link | None = holder.get("link")
+        backend: Backend | None = holder.get("backend")
+        kafka = link is not None and link.connected.is_set()
+        database = backend is not None and backend.ready.is_set()
+        ready = kafka and database
+        status = (
+            "ready" if ready else ("kafka_unavailable" if not kafka else "postgres_unavailable")
+        )
         return JSONResponse(
-            {"status": "ready" if ready else "kafka_unavailable"}, status_code=200 if ready else 503
+            {"status": status, "kafka": kafka, "postgres": database},
+            status_code=200 if ready else 503,
         )
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    @app.get("/metrics", summary="Prometheus-metingen", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    from services.intake.connectors import connector_router
+
+    app.include_router(connector_router(settings, holder, authenticated, limiter))
+
+    app.include_router(form_router)  # the phone form at /formulier/
+    app.openapi = lambda: intake_openapi(app)  # type: ignore[method-assign]
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/v1/signals/batch": settings.batch_max_body_bytes},
+    )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
+
+
+class _StoreOf:
+    """The backend's current store: it changes from "not ready" to PostgreSQL at connection."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+
+    async def reserve(self, reservation: Any) -> Any:
+        return await self._backend.store.reserve(reservation)
+
+    def mark_published(self, signal_id: Any) -> None:
+        self._backend.store.mark_published(signal_id)
+
+    async def ping(self) -> None:
+        await self._backend.store.ping()
+
+
+class _GuardedAuthenticator:
+    """Turns "PostgreSQL unreachable" into a 503 instead of a 500 or a wrong 401."""
+
+    def __init__(self, backend: Backend, retry_after_s: int) -> None:
+        self._backend = backend
+        self._retry_after_s = retry_after_s
+
+    async def authenticate(self, secret: str) -> Principal | None:
+        try:
+            return await self._backend.authenticator.authenticate(secret)
+        except Exception as exc:  # noqa: BLE001 - any storage failure: try again later
+            log.warning("auth.unavailable", error=type(exc).__name__)
+            raise AccessDeniedError(
+                503,
+                "storage_unavailable",
+                "Seinpost kan je toegangssleutel nu niet nakijken. Probeer later opnieuw.",
+                {"Retry-After": str(self._retry_after_s)},
+            ) from None
+
+
+def intake_openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document plus the request models the routes read themselves (they parse the
+    body by hand, to fill ``organisation`` from the token and to answer per item)."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+    from pydantic.json_schema import models_json_schema
+
+    document = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+    )
+    _, definitions = models_json_schema(
+        [(SignalSubmissionV1, "validation"), (BatchRequest, "validation")],
+        ref_template="#/components/schemas/{model}",
+    )
+    document.setdefault("components", {}).setdefault("schemas", {}).update(
+        definitions.get("$defs", {})
+    )
+    app.openapi_schema = document
+    return document
+
+
+class BatchRequest(BaseModel):
+    """Body of ``POST /v1/signals/batch``."""
+
+    model_config = {"extra": "forbid"}
+    signals: list[SignalSubmissionV1] = Field(
+        description="The signals; at most SEINPOST_INTAKE_BATCH_MAX_ITEMS (default 100)."
+    )
 
 
 async def serve(settings: IntakeSettings | None = None) -> None:

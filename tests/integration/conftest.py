@@ -28,8 +28,10 @@ from services.aggregator.app import create_app as create_aggregator
 from services.aggregator.settings import AggregatorSettings
 from services.classifier.app import create_app as create_classifier
 from services.classifier.settings import ClassifierSettings
+from services.common.access import AccessStore, PrincipalKind
 from services.common.kafka import ensure_topics
 from services.common.logging import configure_logging
+from services.common.postgres import create_pool
 from services.common.settings import KafkaSettings, LoggingSettings, PostgresSettings
 from services.intake.app import create_app as create_intake
 from services.intake.settings import IntakeSettings
@@ -158,6 +160,11 @@ class Pipeline:
     classifier: ClassifierSettings
     aggregator: AggregatorSettings
     pool: asyncpg.Pool[Any]  # the test's own connections, for polling and assertions
+    token: str = ""  # an organisation token for the four sample municipalities
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
     async def fetchval(self, query: str, *args: Any) -> Any:
         return await self.pool.fetchval(query, *args)
@@ -196,13 +203,40 @@ async def pipeline(
         group_id=f"{suffix}-aggregator",
         batch_timeout_ms=20,
     )
-    intake = IntakeSettings(kafka=kafka_settings, port=free_port())
+    intake = IntakeSettings(
+        kafka=kafka_settings,
+        postgres=postgres_settings,
+        port=free_port(),
+        rate_limit_per_s=1e6,
+        rate_limit_burst=1_000_000,
+    )
     pool = await asyncpg.create_pool(
         postgres_settings.dsn.get_secret_value(), min_size=1, max_size=2
     )
     try:
+        token = await issue_token(
+            postgres_settings,
+            "basisschool-de-regenboog",
+            ["Gent", "Antwerpen", "Leuven", "Mechelen"],
+        )
         async with running_consumers(classifier, aggregator), running_intake(intake) as url:
-            yield Pipeline(url, kafka_settings, postgres_settings, classifier, aggregator, pool)
+            yield Pipeline(
+                url, kafka_settings, postgres_settings, classifier, aggregator, pool, token
+            )
+    finally:
+        await pool.close()
+
+
+async def issue_token(
+    postgres: PostgresSettings, organisation: str, municipalities: list[str]
+) -> str:
+    """Create (or update) an organisation with its area and give it a fresh API token."""
+    pool = await create_pool(postgres)
+    try:
+        store = AccessStore(pool)
+        await store.migrate()
+        await store.add_organisation(organisation, organisation, municipalities)
+        return (await store.create_token(PrincipalKind.ORGANISATION, organisation, "test")).secret
     finally:
         await pool.close()
 
@@ -216,3 +250,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # Services run in this process: their logs go through the same JSON pipeline as in production,
 # at WARNING so that a failing test's output shows what matters.
 configure_logging("tests", LoggingSettings(level="WARNING"))
+
+
+# An intake with an organisation and a device token (phone form and import tests).
+from tests.integration.enrolled import enrolled_intake  # noqa: E402, F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from services.aggregator.settings import AggregatorSettings
 from services.aggregator.storage import load_migrations, migrate
 from services.common.settings import KafkaSettings, PostgresSettings
 from services.workflows import compile_bundle_files, load_signal_bodies
-from tests.integration.conftest import Pipeline, wait_for
+from tests.integration.conftest import Pipeline, issue_token, wait_for
 from tests.integration.test_pipeline import post_all
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples" / "signals.jsonl"
@@ -26,7 +27,15 @@ async def test_sample_set_becomes_a_published_bundle_with_small_groups_suppresse
 ) -> None:
     bodies = load_signal_bodies(SAMPLES)
     assert len(bodies) >= 40
-    assert set(await post_all(pipeline.url, bodies)) == {202}
+    # Each sample organisation sends with its own token, as in the field.
+    statuses: set[int] = set()
+    for organisation in sorted({b["organisation"] for b in bodies}):
+        own = [b for b in bodies if b["organisation"] == organisation]
+        token = await issue_token(
+            pipeline.postgres, organisation, sorted({b["municipality"] for b in own})
+        )
+        statuses |= set(await post_all(replace(pipeline, token=token), own))
+    assert statuses == {202}
 
     async def stored() -> bool:
         count = await pipeline.fetchval("SELECT count(*) FROM signal_classifications")
@@ -106,7 +115,8 @@ async def test_migrations_apply_once_and_refuse_an_edited_history(
         }
         assert {"signals", "signal_classifications", "signal_domains", "bundles"} <= tables
         await connection.execute(
-            "UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1"
+            "UPDATE seinpost_schema_migrations SET checksum = 'edited' "
+            "WHERE component = 'aggregator' AND version = 1"
         )
         with pytest.raises(RuntimeError, match="changed after it was applied"):
             await migrate(connection)
@@ -160,3 +170,38 @@ async def test_idempotent_acks_all_producer_and_group_commits_work_with_this_bro
         await consumer.stop()
     assert seen[0] == b"record 0"
     assert seen[-1] == b"last"
+
+
+async def test_a_database_of_the_first_release_is_upgraded_in_place(
+    postgres_settings: PostgresSettings,
+) -> None:
+    connection = await asyncpg.connect(postgres_settings.dsn.get_secret_value())
+    try:
+        [first] = load_migrations()[:1]
+        # What release 0.1 left behind: its own version table and the tables of migration 1.
+        await connection.execute(
+            """
+            CREATE TABLE schema_migrations (
+                version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """
+        )
+        await connection.execute(first.sql)
+        await connection.execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+            first.version,
+            first.name,
+            first.checksum,
+        )
+        applied = await migrate(connection)
+        assert first.version not in applied
+        assert (
+            await connection.fetchval(
+                "SELECT checksum FROM seinpost_schema_migrations "
+                "WHERE component = 'aggregator' AND version = 1"
+            )
+            == first.checksum
+        )
+    finally:
+        await connection.close()

@@ -26,9 +26,11 @@ SAMPLE_TEXTS = [
 ]
 
 
-async def post_all(url: str, bodies: list[dict[str, Any]]) -> list[int]:
+async def post_all(pipeline: Pipeline, bodies: list[dict[str, Any]]) -> list[int]:
     gate = asyncio.Semaphore(16)
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=pipeline.url, timeout=30, headers=pipeline.headers
+    ) as client:
 
         async def post(body: dict[str, Any]) -> int:
             async with gate:
@@ -66,10 +68,10 @@ async def test_signals_over_http_are_stored_exactly_once_with_domains(pipeline: 
     bodies[7]["text"] = (
         "Mama van Ayoub (0478 12 34 56) kan de huur en de energiefactuur niet betalen."
     )
-    statuses = await post_all(pipeline.url, bodies)
+    statuses = await post_all(pipeline, bodies)
     assert statuses == [202] * len(bodies)
     # Clients retry: the same ids again must not create a second row anywhere.
-    assert set(await post_all(pipeline.url, bodies[:50])) == {202}
+    assert set(await post_all(pipeline, bodies[:50])) == {200}
 
     async def all_classified() -> bool:
         stored = await pipeline.fetchval("SELECT count(*) FROM signal_classifications")
@@ -128,7 +130,7 @@ async def test_poison_records_are_dead_lettered_and_the_pipeline_keeps_flowing(
         await producer.stop()
 
     body = submission_body()
-    assert (await post_all(pipeline.url, [body])) == [202]
+    assert (await post_all(pipeline, [body])) == [202]
 
     async def valid_one_stored() -> bool:
         return bool(
@@ -162,7 +164,7 @@ async def test_poison_records_are_dead_lettered_and_the_pipeline_keeps_flowing(
 
 async def test_replaying_the_topics_changes_nothing(pipeline: Pipeline) -> None:
     bodies = [submission_body(text=text) for text in SAMPLE_TEXTS * 10]
-    assert set(await post_all(pipeline.url, bodies)) == {202}
+    assert set(await post_all(pipeline, bodies)) == {202}
 
     async def all_stored() -> bool:
         count = await pipeline.fetchval("SELECT count(*) FROM signal_classifications")
@@ -216,7 +218,7 @@ async def test_classified_events_carry_scores_and_evidence_for_every_domain(
     body = submission_body(
         text="Geen geld voor een bril, dus het kind kan het bord in de klas niet lezen."
     )
-    assert (await post_all(pipeline.url, [body])) == [202]
+    assert (await post_all(pipeline, [body])) == [202]
     [value] = await read_topic(
         pipeline.kafka.bootstrap_servers, pipeline.kafka.classified_topic, at_least=1
     )

@@ -1,0 +1,299 @@
+"""Intake end to end against the real broker and PostgreSQL: accepted signals per second and
+latency percentiles at several concurrency levels, beside the raw aiokafka producer's rate for
+the same records.
+
+    SEINPOST_LOCAL_DIR=… python -m bench.bench_intake [--seconds 8] [--levels 1,16,64]
+
+One intake process (uvicorn, started here as a separate process, as in production) with a
+fresh topic namespace and a fresh database. The load generator is a minimal keep-alive HTTP/1.1
+client on asyncio streams, so that measuring does not cost more CPU than what is measured (the
+broker, PostgreSQL, intake and this script share the machine). Every request is a new signal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from schemas.topics import municipality_key
+from schemas.v1 import SignalSubmissionV1, signal_submitted_event
+from services.common.access import AccessStore, PrincipalKind
+from services.common.events import encode_event
+from services.common.kafka import ensure_topics, event_headers
+from services.common.postgres import create_pool
+from services.common.settings import KafkaSettings, PostgresSettings
+from services.intake.domain.acceptance import accept_submission
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXTS = [
+    "Drie ouders aan de schoolpoort kunnen de schooluitstap naar zee niet betalen.",
+    "Wachtlijst kinderopvang is 9 maanden, mama kan daardoor niet gaan werken.",
+    "Schimmel in de badkamer van de sociale woning, de kinderen zijn vaak ziek.",
+    "Geen laptop thuis, de kinderen kunnen hun taken op Smartschool niet maken.",
+    "De bus rijdt niet meer tot aan de school, ouders moeten een uur stappen; bel 0478 12 34 56.",
+]
+
+
+def body(i: int) -> dict[str, Any]:
+    return {
+        "signal_id": str(uuid.uuid4()),
+        "observed_on": "2026-11-18",
+        "text": f"{TEXTS[i % len(TEXTS)]} (melding {i})",
+        "municipality": ["Gent", "Antwerpen", "Leuven", "Mechelen"][i % 4],
+        "vindplaats": "schoolpoort",
+        "reporter_role": "brugfiguur",
+        "knowledge_type": "professionele_kennis",
+        "target_group": {"age_bands": ["6-11"], "family_situations": []},
+        "families_count": 3,
+    }
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection; one request at a time, as one client would."""
+
+    def __init__(self, host: str, port: int, token: str) -> None:
+        self.host, self.port = host, port
+        self.head = (
+            f"POST /v1/signals HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        ).encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def post(self, payload: bytes) -> int:
+        assert self.reader is not None
+        assert self.writer is not None
+        self.writer.write(self.head + b"Content-Length: %d\r\n\r\n" % len(payload) + payload)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        await self.reader.readexactly(length)
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            await self.writer.wait_closed()
+
+
+@dataclass
+class LevelResult:
+    concurrency: int
+    accepted: int
+    other: dict[int, int]
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.accepted / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
+
+
+async def run_level(port: int, token: str, concurrency: int, seconds: float) -> LevelResult:
+    connections = [Connection("127.0.0.1", port, token) for _ in range(concurrency)]
+    await asyncio.gather(*(c.open() for c in connections))
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    counter = iter(range(10**9))
+    stop_at = time.perf_counter() + seconds
+
+    async def client(connection: Connection) -> None:
+        while time.perf_counter() < stop_at:
+            payload = orjson.dumps(body(next(counter)))
+            started = time.perf_counter()
+            status = await connection.post(payload)
+            latencies.append((time.perf_counter() - started) * 1000)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(c) for c in connections))
+    elapsed = time.perf_counter() - started
+    await asyncio.gather(*(c.close() for c in connections))
+    accepted = statuses.pop(202, 0)
+    return LevelResult(concurrency, accepted, statuses, elapsed, latencies)
+
+
+async def raw_producer_rate(
+    kafka: KafkaSettings, concurrency: int, seconds: float
+) -> tuple[float, float, float]:
+    """The same records (encoded as intake publishes them), straight from aiokafka with the
+    same producer settings, ``concurrency`` senders each waiting for its acknowledgement."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka.bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=2,
+    )
+    await producer.start()
+    from datetime import UTC, date, datetime
+
+    now = datetime.now(UTC)
+    records = []
+    for i in range(2000):
+        signal = accept_submission(
+            SignalSubmissionV1.model_validate({**body(i), "organisation": "bench"}),
+            received_at=now,
+            today=date.today(),
+        )
+        event = signal_submitted_event(signal)
+        records.append(
+            (
+                municipality_key(signal.municipality),
+                encode_event(event),
+                [(k, v.encode()) for k, v in event_headers(event).items()],
+            )
+        )
+    sent = 0
+    latencies: list[float] = []
+    stop_at = time.perf_counter() + seconds
+
+    async def sender(offset: int) -> None:
+        nonlocal sent
+        i = offset
+        while time.perf_counter() < stop_at:
+            key, value, headers = records[i % len(records)]
+            started = time.perf_counter()
+            await producer.send_and_wait(kafka.submitted_topic, value, key=key, headers=headers)
+            latencies.append((time.perf_counter() - started) * 1000)
+            sent += 1
+            i += concurrency
+
+    started = time.perf_counter()
+    try:
+        await asyncio.gather(*(sender(n) for n in range(concurrency)))
+    finally:
+        await producer.stop()
+    elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return sent / elapsed, ordered[len(ordered) // 2], ordered[int(0.99 * len(ordered))]
+
+
+def stack_env() -> dict[str, str]:
+    out = subprocess.run(  # noqa: S603 - our own script
+        ["bash", str(ROOT / "deploy" / "local" / "stack.sh"), "env"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    env = {}
+    for line in out.splitlines():
+        if line.startswith("export ") and "=" in line:
+            key, _, value = line.removeprefix("export ").partition("=")
+            env[key] = value.strip().strip("'\"")
+    return env
+
+
+async def main(seconds: float, levels: list[int]) -> None:
+    env = {**os.environ, **stack_env()}
+    namespace = f"bench-{uuid.uuid4().hex[:8]}."
+    kafka = KafkaSettings(
+        bootstrap_servers=env["SEINPOST_KAFKA_BOOTSTRAP_SERVERS"], topic_namespace=namespace
+    )
+    await ensure_topics(kafka)
+    admin_dsn = env["SEINPOST_POSTGRES_DSN"]
+    database = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(admin_dsn)
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    await admin.close()
+    dsn = f"{admin_dsn.rpartition('/')[0]}/{database}"
+    from pydantic import SecretStr
+
+    pool = await create_pool(PostgresSettings(dsn=SecretStr(dsn)))
+    store = AccessStore(pool)
+    await store.migrate()
+    await store.add_organisation("bench", "Benchmark", ["Gent", "Antwerpen", "Leuven", "Mechelen"])
+    token = (await store.create_token(PrincipalKind.ORGANISATION, "bench", "bench")).secret
+    await pool.close()
+
+    port = 18000 + os.getpid() % 1000
+    intake_env = {
+        **env,
+        "SEINPOST_KAFKA_TOPIC_NAMESPACE": namespace,
+        "SEINPOST_POSTGRES_DSN": dsn,
+        "SEINPOST_INTAKE_RATE_LIMIT_PER_S": "1000000",
+        "SEINPOST_INTAKE_RATE_LIMIT_BURST": "1000000",
+        "SEINPOST_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(  # noqa: S603, ASYNC220 - our own CLI, started once
+        [
+            sys.executable,
+            *(os.environ.get("BENCH_INTAKE_COMMAND") or "-m services.cli intake run").split(),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=intake_env,
+    )
+    try:
+        async with httpx.AsyncClient() as client:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError("intake did not become ready")
+                await asyncio.sleep(0.2)
+        await run_level(port, token, 8, 2.0)  # warm-up: connections, caches, JIT-free paths
+        print(f"intake, one process, {seconds:.0f} s per level (every request a new signal)")
+        print(f"{'clients':>8} {'accepted/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'other':>10}")
+        results = []
+        for level in levels:
+            result = await run_level(port, token, level, seconds)
+            results.append(result)
+            print(
+                f"{level:>8} {result.rate:>11.0f} {result.percentile(50):>8.1f} "
+                f"{result.percentile(99):>8.1f} {result.other or '':>10}"
+            )
+        top = max(levels)
+        raw_rate, raw_p50, raw_p99 = await raw_producer_rate(kafka, top, seconds)
+        print(
+            f"raw aiokafka producer, {top} concurrent senders, acks=all: {raw_rate:.0f} records/s "
+            f"(p50 {raw_p50:.1f} ms, p99 {raw_p99:.1f} ms)"
+        )
+        intake_top = next(r for r in results if r.concurrency == top)
+        print(f"ratio intake / raw producer at {top} clients: {intake_top.rate / raw_rate:.2f}")
+        print(
+            f"target (>= 2000/s, p99 < 50 ms at 64 clients): "
+            f"{'met' if intake_top.rate >= 2000 and intake_top.percentile(99) < 50 else 'NOT met'}"
+            " — a shared 2-core machine: broker, PostgreSQL, intake and load generator together"
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        admin = await asyncpg.connect(admin_dsn)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await admin.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--levels", default="1,16,64")
+    args = parser.parse_args()
+    asyncio.run(main(args.seconds, [int(n) for n in args.levels.split(",")]))
