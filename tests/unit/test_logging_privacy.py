@@ -7,24 +7,22 @@ log line can come from and read what the configured logging actually writes.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import structlog
-from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from schemas.v1 import SignalSubmissionV1
-from services.common.kafka import Outgoing, Publisher
+from services.common.kafka import Outgoing
 from services.common.logging import configure_logging
 from services.common.settings import LoggingSettings
-from services.intake.app import create_app
-from services.intake.settings import IntakeSettings
 from tests.factories import submission_body
+from tests.fakes import FakePublisher
+from tests.unit.intake_support import Harness
 
 SECRET = "Ayoub El Amrani, 0471 23 45 67, Kerkstraat 12"
 
@@ -87,42 +85,20 @@ def test_personal_fields_are_withheld(log_output: io.StringIO, key: str) -> None
     assert "Ayoub" not in written
 
 
-class _ExplodingPublisher:
+class _ExplodingPublisher(FakePublisher):
+    """Fails the way a bug in building or encoding the event would: with the text inside."""
+
     async def publish(self, outgoing: Outgoing) -> None:
         raise _validation_error_with(SECRET)
 
-    async def publish_all(self, items: Iterable[Outgoing]) -> None:
-        raise _validation_error_with(SECRET)
-
-
-class _FailingLink:
-    """Kafka link that is connected but whose publisher fails with the text inside the error."""
-
-    def __init__(self, _: IntakeSettings) -> None:
-        self._connected = asyncio.Event()
-        self._connected.set()
-
-    @property
-    def publisher(self) -> Publisher:
-        return _ExplodingPublisher()
-
-    @property
-    def connected(self) -> asyncio.Event:
-        return self._connected
-
-    def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
 
 def test_intake_never_logs_submitted_text(log_output: io.StringIO) -> None:
-    app = create_app(IntakeSettings(), link_factory=_FailingLink)
+    harness = Harness()
     body = submission_body(text=f"De mama van Ayoub belt vaak. {SECRET}", unknown=SECRET)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with harness.client as client:
         rejected = client.post("/v1/signals", json=body)
         del body["unknown"]
+        harness.links[0].publisher = _ExplodingPublisher()
         failed = client.post("/v1/signals", json=body)
     assert rejected.status_code == 422
     assert "Ayoub" not in rejected.text

@@ -2,7 +2,7 @@
 
 Pure and deterministic: no I/O, no clock, no randomness; the same text always gives the same
 result. ``scrub(text)`` finds personal data, replaces each finding with a Dutch placeholder
-(``[naam]``, ``[telefoonnummer]``, ...) and reports what it removed as kinds with offsets into
+(``[naam]``, ``[telefoon]``, ...) and reports what it removed as kinds with offsets into
 the original text, never the content itself.
 
 Design choices (the why):
@@ -1267,7 +1267,13 @@ def _lower_name_after_cue(token: _Token) -> bool:
     key = token.key
     if key in lex.ALLOWED_WORDS or key in _COMMON_WORDS or key in _CUE_INDEX or len(key) < 2:
         return False
-    return token.info.listed or key in lex.NAMES_ALSO_WORDS or not _is_dutch_word(key)
+    return (
+        token.info.listed
+        or key in lex.NAMES_ALSO_WORDS
+        or key in lex.FIRST_NAMES_NOT_AT_SENTENCE_START  # "juf roos", "meester toon"
+        or key in lex.LOWERCASE_NAME_WORDS
+        or not _is_dutch_word(key)
+    )
 
 
 def _in_a_title(text: str, tokens: list[_Token], i: int) -> bool:
