@@ -46,7 +46,7 @@ def test_accepted_signal_is_published_scrubbed_keyed_by_municipality(
     assert published.key == municipality_key("Gent")
     event = SignalSubmittedEventV1.model_validate_json(encode_event(published.event))
     assert "0478" not in event.data.text
-    assert "[telefoonnummer]" in event.data.text
+    assert "[telefoon]" in event.data.text
     assert str(event.data.signal_id) == body["signal_id"]
 
 

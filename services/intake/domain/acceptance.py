@@ -46,7 +46,7 @@ def accept_submission(
 
     scrubbed = scrub(submission.text)
     if len(scrubbed.text) > TEXT_MAX_LENGTH:
-        # Placeholders such as "[telefoonnummer]" can be longer than what they replace.
+        # Placeholders such as "[telefoon]" can be longer than what they replace.
         raise SubmissionRejectedError(
             [
                 (

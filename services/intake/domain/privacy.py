@@ -2,7 +2,7 @@
 
 Pure and deterministic: no I/O, no clock, no randomness; the same text always gives the same
 result. ``scrub(text)`` finds personal data, replaces each finding with a Dutch placeholder
-(``[naam]``, ``[telefoonnummer]``, ...) and reports what it removed as kinds with offsets into
+(``[naam]``, ``[telefoon]``, ...) and reports what it removed as kinds with offsets into
 the original text, never the content itself.
 
 Design choices (the why):
@@ -47,14 +47,26 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
+import simplemma
+
 from schemas.v1 import RedactionCountV1, RedactionKind
 from services.intake.domain import privacy_lexicon as lex
 
 __all__ = ["PLACEHOLDERS", "Redaction", "ScrubResult", "scrub"]
 
 PLACEHOLDERS: Final[Mapping[RedactionKind, str]] = MappingProxyType(
-    {kind: f"[{kind.value}]" for kind in RedactionKind}
+    {
+        RedactionKind.NAME: "[naam]",
+        RedactionKind.NATIONAL_NUMBER: "[rijksregisternummer]",
+        RedactionKind.PHONE: "[telefoon]",
+        RedactionKind.EMAIL: "[e-mail]",
+        RedactionKind.IBAN: "[iban]",
+        RedactionKind.ADDRESS: "[adres]",
+        RedactionKind.BIRTH_DATE: "[geboortedatum]",
+    }
 )
+"""What a reader of the scrubbed text sees. The kinds' values in the event contract
+("telefoonnummer", "rekeningnummer") are older than these words and stay as they are."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +232,8 @@ def _detect(text: str, tokenized: _Tokens) -> list[_Finding]:
     findings: list[_Finding] = []
     if "@" in text:
         findings.extend(_emails(text))
+    if "@" in text or " at " in text or "(at)" in text or "[at]" in text or _spelled_at(text):
+        findings.extend(_spelled_emails(text))
     runs = _digit_runs(text) if _ANY_DIGIT_RE.search(text) else []
     if runs:
         # Number patterns only run around digit runs long enough to hold what they look for;
@@ -289,6 +303,9 @@ class _WordInfo(NamedTuple):
     """Ends in an unmistakable street word ("kerkstraat"): a street even in lower case."""
     org: bool
     """Ends like an organisation or a thing ("Sint-Jozefschool", "Vluchtelingenwerk")."""
+    lower_name: bool
+    """A listed name that is no word in lower case either ("ayoub", "peeters"; not "roos"):
+    a name even when typed without a capital."""
 
     @property
     def listed(self) -> bool:
@@ -317,9 +334,33 @@ def _word_info(key: str) -> _WordInfo:
         surname=surname,
         common=key in _COMMON_WORDS and not listed,
         protected=protected,
-        street=street,
+        street=street or _ends_with(key, _STREET_ABBREVIATIONS, 3),
         street_strong=_ends_with(key, lex.STREET_SUFFIXES_STRONG, 3),
         org=org,
+        lower_name=(
+            listed
+            and len(key) >= 3
+            and key not in lex.LOWERCASE_NAME_WORDS
+            and key not in lex.NAMES_ALSO_WORDS
+            and key not in _COMMON_WORDS
+            and key not in lex.ALLOWED_WORDS
+        ),
+    )
+
+
+_STREET_ABBREVIATIONS: Final = ("str", "stwg", "stw", "ln")
+"""How street words are shortened ("Kerkstr. 12", "Gentse stwg 3")."""
+
+
+@lru_cache(maxsize=8192)
+def _is_dutch_word(key: str) -> bool:
+    """Whether a lower-case word is in the Dutch dictionary that the classifier also uses.
+    Asked only about the word right after a cue ("mama van ..."), so it stays off the hot
+    path; names on our lists are decided by the lists, not here (the dictionary knows
+    "mohammed" and "jan")."""
+    # The dictionary holds some given names too; it writes them with a capital ("René").
+    return (
+        simplemma.is_known(key, lang="nl") and not simplemma.lemmatize(key, lang="nl")[:1].isupper()
     )
 
 
@@ -575,6 +616,29 @@ def _emails(text: str) -> Iterator[_Finding]:
             at = text.find("@", at + 1)
 
 
+def _spelled_at(text: str) -> bool:
+    """The rarer ways to spell "@"; the common ones are tested inline in ``_detect`` because
+    substring tests are far cheaper than a pattern and most signals hold no address."""
+    return "{at}" in text or " AT " in text or "(a)" in text or "apenstaartje" in text
+
+
+_DOT_WORDS: Final = r"(?:\s*[(\[{](?:punt|dot)[)\]}]\s*|\s+(?:punt|dot)\s+|\s?\.\s?)"
+_SPELLED_EMAIL_RE: Final = re.compile(
+    rf"(?i)(?<![\w.])[\w+\-]+(?:{_DOT_WORDS}[\w+\-]+)*"
+    r"(?:\s*(?:[(\[{](?:at|a)[)\]}]|@)\s*|\s+(?:at|apenstaartje)\s+)"
+    rf"[\w\-]+(?:{_DOT_WORDS}[\w\-]+)*{_DOT_WORDS}"
+    r"(?:be|com|nl|net|org|eu|fr|de|info|biz|me|io|ma|tr|pl|ro|uk|gmail|hotmail)(?![\w])"
+)
+"""An address spelled out against spam filters or typed on a phone: "naam at telenet punt be",
+"naam(at)gmail.com", "naam @ hotmail.be". The top-level domain must be one people here use, so
+"kijk at home punt" is not an address."""
+
+
+def _spelled_emails(text: str) -> Iterator[_Finding]:
+    for m in _SPELLED_EMAIL_RE.finditer(text):
+        yield _Finding(m.start(), m.end(), RedactionKind.EMAIL, _RANK_EMAIL)
+
+
 # --------------------------------------------------------------------------------------------
 # IBAN
 # --------------------------------------------------------------------------------------------
@@ -591,7 +655,7 @@ _IBAN_LENGTHS: Final = {
 number ends, so a word after it is never swallowed."""
 
 _IBAN_START_RE: Final = re.compile(
-    r"(?<![A-Za-z0-9])([A-Za-z]{2})[ \u00a0]?([0-9]{2})(?=[ \u00a0\-]?[A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])([A-Za-z]{2})[ \u00a0]?([0-9]{2})(?=[ \u00a0.\-]?[A-Za-z0-9])"
 )
 _IBAN_MAX_LETTERS: Final = 4
 """Bank codes in a few countries are letters (NL ABNA, GB NWBK); more letters than that is a
@@ -605,6 +669,17 @@ def _is_ascii_alnum(char: str) -> bool:
 def _ibans(text: str, runs: list[_Run]) -> Iterator[_Finding]:
     for run in runs:
         yield from _ibans_in(text, max(0, run.start - _IBAN_REACH), run.end)
+        for m in _BE_ACCOUNT_RE.finditer(text, run.start, run.end):
+            if int(m.group(1) + m.group(2)) % 97 in (int(m.group(3)), int(m.group(3)) % 97):
+                yield _Finding(m.start(), m.end(), RedactionKind.IBAN, _RANK_IBAN)
+
+
+_BE_ACCOUNT_RE: Final = re.compile(
+    r"(?<![0-9])([0-9]{3})[ \u00a0.\-]([0-9]{7})[ \u00a0.\-]([0-9]{2})(?![0-9])"
+)
+"""The Belgian account number from before the IBAN (3-7-2 digits; the last two are the first
+ten mod 97, 97 for 0). It still stands on old invoices and in people's memory, and it is the
+core of the BE IBAN: the same account."""
 
 
 def _ibans_in(text: str, lo: int, hi: int) -> Iterator[_Finding]:
@@ -630,7 +705,7 @@ def _iban_end(text: str, pos: int, needed: int) -> int | None:
 
 
 _IBAN_TAILS: Final = {
-    n: re.compile(rf"(?:[ \u00a0\-]?[A-Za-z0-9]){{{n}}}(?![A-Za-z0-9])")
+    n: re.compile(rf"(?:[ \u00a0.\-]?[A-Za-z0-9]){{{n}}}(?![A-Za-z0-9]|\.[A-Za-z0-9])")
     for n in {length - 4 for length in _IBAN_LENGTHS.values()}
 }
 
@@ -645,8 +720,8 @@ def _iban_checksum_ok(iban: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 _RRN_RE: Final = re.compile(
-    r"(?<![0-9+])[0-9]{2}[ \u00a0.]?[0-9]{2}[ \u00a0.]?[0-9]{2}[ \u00a0.\-/]?[0-9]{3}"
-    r"[ \u00a0.\-]?[0-9]{2}(?![0-9])"
+    r"(?<![0-9+])[0-9]{2}(?P<s>[ \u00a0.\-/]?)[0-9]{2}(?P=s)[0-9]{2}[ \u00a0.\-/]?[0-9]{3}"
+    r"[ \u00a0.\-/]?[0-9]{2}(?![0-9])"
 )
 _RRN_OFFICIAL_RE: Final = re.compile(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}-[0-9]{3}\.[0-9]{2}")
 _RRN_LABEL_RE: Final = re.compile(
@@ -688,8 +763,8 @@ def _national_numbers(
 # --------------------------------------------------------------------------------------------
 
 _NUMBER_RUN_RE: Final = re.compile(
-    r"(?<![\w+])(?P<prefix>\+|00)?[ \u00a0]?"
-    r"[0-9]+(?:(?:[ \u00a0./\-]|[ \u00a0]?\(0\)[ \u00a0]?)[0-9]+)*"
+    r"(?<![\w+])(?:(?P<prefix>\+|00)[ \u00a0\-]?|\((?=0[1-9]))?"
+    r"[0-9]+(?:(?:[ \u00a0./\-]|\)[ \u00a0]?|[ \u00a0]?\(0\)[ \u00a0]?)[0-9]+)*"
 )
 """Digit groups joined by single separators, optionally after + or 00: the raw material of a
 phone number. Which groups form the number is decided in Python (``_phone_spans``)."""
@@ -712,11 +787,16 @@ _PHONE_LABEL_RE: Final = re.compile(
 )
 
 
+_CODE_BEFORE_RE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,4}[0-9]+[ \u00a0.\-]\Z")
+
+
 def _phones(text: str, runs: list[_Run], cues: Mapping[str, list[_Token]]) -> Iterator[_Finding]:
     for run in runs:
         for m in _NUMBER_RUN_RE.finditer(text, max(0, run.start - 3), run.end):
+            if _CODE_BEFORE_RE.search(text, max(0, m.start() - 8), m.start()):
+                continue  # "BE94 0010 0000 0076": the tail of an account or reference number
             number = m.group()
-            if not (m.group("prefix") or number.startswith("0") or " 0" in number):
+            if not (m.group("prefix") or number.lstrip("(").startswith("0") or " 0" in number):
                 continue  # neither international nor a national number starting with 0
             for start, end in _phone_spans(text, m):
                 yield _Finding(start, end, RedactionKind.PHONE, _RANK_PHONE)
@@ -739,6 +819,7 @@ def _phone_spans(text: str, run: re.Match[str]) -> Iterator[tuple[int, int]]:
             yield run.start(), end
         return
     i = 0
+    phone_end = 0
     while i < len(groups):
         first = groups[i]
         # A number starts at the run's start or after white space, never after the "." or "/"
@@ -748,7 +829,21 @@ def _phone_spans(text: str, run: re.Match[str]) -> Iterator[tuple[int, int]]:
         if last is None:
             i += 1
             continue
-        yield first.start(), groups[last].end()
+        if (last + 1 < len(groups) and _national_last_group(text, groups, last + 1) is None) or (
+            i > phone_end
+            and len(groups[i - 1].group()) <= 3
+            and first.start() - groups[i - 1].end() == 1
+        ):
+            # More digits around it that are no phone number of their own: one longer number
+            # ("10 02 10 001 00", an invoice or a national number with a typo).
+            i = len(groups)
+            continue
+        phone_end = last + 1
+        start = first.start()
+        if text[start - 1 : start] == "(" and text[first.end() : first.end() + 1] == ")":
+            # "(0471) 23 45 67": the brackets go too
+            start -= 1
+        yield start, groups[last].end()
         i = last + 1
 
 
@@ -768,7 +863,14 @@ def _national_last_group(text: str, groups: list[re.Match[str]], i: int) -> int 
         if len(digits) > 10:
             break
         zone_ok = digits[1:2] in ("2", "3", "4", "9") or digits[1:3] in _BELGIAN_ZONES
-        landline = len(digits) == 9 and zone_ok  # 0 + zone + subscriber
+        # 0 + zone + subscriber; a subscriber number never starts with 0
+        zone_len = 1 if digits[1:2] in ("2", "3", "4", "9") else 2
+        landline = (
+            len(digits) == 9
+            and zone_ok
+            and digits[1 + zone_len] != "0"
+            and len(head) >= 1 + zone_len  # "01 01 001 00" splits the zone: no phone
+        )
         mobile = len(digits) == 10 and digits[:2] in ("04", "06")  # BE 04xx, NL 06
         if (landline or mobile) and not digits.startswith(_SERVICE_PREFIXES):
             best = j
@@ -790,6 +892,10 @@ def _international_end(groups: list[re.Match[str]]) -> int | None:
         digits += group
         if len(digits) > 15:  # E.164 maximum
             break
+        if digits.startswith("00"):
+            digits = digits[2:]  # the prefix "0032" is read as one group
+        if digits.startswith("0"):
+            return None  # no country code starts with 0: "BE57 0000 0000 0097" is no phone
         if digits.startswith("32"):
             rest = digits[2:].removeprefix("0")  # "+32 0471 ..." is a common slip
             ok = (len(rest) == 9 and rest[0] == "4") or (len(rest) == 8 and rest[0] != "0")
@@ -816,7 +922,8 @@ _NUMERIC_DATE_RE: Final = re.compile(
 )
 _BIRTH_DATE_AFTER_CUE_RE: Final = re.compile(
     r"[^0-9\n]{0,30}?(?<![0-9])"
-    r"(?P<date>[0-9]{1,2}[./\-][0-9]{1,2}(?:[./\-](?:[0-9]{4}|[0-9]{2}))?"
+    r"(?P<date>(?:19|20)[0-9]{2}-[0-9]{1,2}-[0-9]{1,2}"  # ISO 8601
+    r"|[0-9]{1,2}[./\-][0-9]{1,2}(?:[./\-](?:[0-9]{4}|[0-9]{2}))?"
     rf"|[0-9]{{1,2}}(?:ste|de|e)?\s+(?i:{_MONTHS})\b(?:\.?\s+[0-9]{{4}})?"
     rf"|(?i:{_MONTHS})\b\.?\s+[0-9]{{4}})"
     r"(?![0-9])"
@@ -830,6 +937,24 @@ def _plausible_day_month(a: str, b: str) -> bool:
     return (1 <= day <= 31 and 1 <= month <= 12) or (1 <= month <= 31 and 1 <= day <= 12)
 
 
+_WORD_BEFORE_RE: Final = re.compile(rf"({_LETTER}+)\.?[\s,:]*\Z")
+_EVENT_DATE_WORDS: Final = frozenset(
+    _split(
+        "sinds vanaf tot tem tegen op voor vóór na tussen en datum dd deadline vervaldag "
+        "vervaldatum uiterlijk gepland afspraak maandag dinsdag woensdag donderdag vrijdag "
+        "zaterdag zondag ma di wo do vr za zo"
+    )
+)
+"""Words that make a date the day something happens ("sinds 01/09/2024", "vanaf 2025-09-01",
+"afspraak op 12/03/2025"): a steering group needs those, and they identify no one. A birth
+cue still wins ("geboren op 03/05/2015")."""
+
+
+def _dates_an_event(text: str, start: int) -> bool:
+    m = _WORD_BEFORE_RE.search(text, max(0, start - 20), start)
+    return m is not None and m.group(1).lower() in _EVENT_DATE_WORDS
+
+
 def _birth_dates(
     text: str, runs: list[_Run], cues: Mapping[str, list[_Token]]
 ) -> Iterator[_Finding]:
@@ -837,7 +962,7 @@ def _birth_dates(
     dated = (run for run in runs if run.digits >= _MIN_DIGITS_DATE)
     for m in (m for run in dated for m in _NUMERIC_DATE_RE.finditer(text, run.start, run.end)):
         a, b = (m.group("a"), m.group("b")) if m.group("a") else (m.group("a2"), m.group("b2"))
-        if _plausible_day_month(a, b):
+        if _plausible_day_month(a, b) and not _dates_an_event(text, m.start()):
             yield _Finding(m.start(), m.end(), RedactionKind.BIRTH_DATE, _RANK_BIRTH_DATE)
     cue_ends = [token.end for token in cues.get("birth", ())]
     at = text.find("°")
@@ -858,9 +983,9 @@ def _birth_dates(
 
 _HOUSE_NUMBER: Final = (
     r"(?:\s*,\s*|\s+)(?:nr\.?\s*|n°\s*|nummer\s+)?[1-9][0-9]{0,3}"
-    rf"(?:\s?[A-Za-z](?!{_LETTER}))?"  # 12A, 12 b
+    rf"(?:\s?[A-Za-z](?!{_LETTER}|\s?[0-9]))?"  # 12A, 12 b; "12 b 4" is a box
     r"(?:\s?-\s?[0-9]{1,4}[A-Za-z]?(?![0-9]))?"  # 12-14
-    r"(?P<box>\s*,?\s*(?:bus|bte|b\.)\s*[0-9]{1,4}[A-Za-z]?|\s?/\s?[0-9]{1,4}[A-Za-z]?)?"
+    r"(?P<box>\s*,?\s*(?:bus|bte|bt\.?|b\.|b(?=\s?[0-9]))\s*[0-9]{1,4}[A-Za-z]?|\s?/\s?[0-9]{1,4}[A-Za-z]?)?"
     r"(?![0-9]|[.,:][0-9]|\s?%|\s?€)"
     # "..., 9000 Gent": the town after a street belongs to the address.
     rf"(?P<town>\s*,?\s*(?:B-?\s?)?[1-9][0-9]{{3}}\s+{_CAP_WORD})?"
@@ -894,7 +1019,10 @@ def _addresses(
     text: str, tokens: list[_Token], runs: list[_Run], cues: Mapping[str, list[_Token]]
 ) -> Iterator[_Finding]:
     for first, last in _streets(text, tokens):
-        m = _HOUSE_NUMBER_RE.match(text, tokens[last].end)
+        end = tokens[last].end
+        if text.startswith(".", end):  # "Kerkstr. 12"
+            end += 1
+        m = _HOUSE_NUMBER_RE.match(text, end)
         if m is None or _is_count(text, m):
             continue
         yield _Finding(tokens[first].start, m.end(), RedactionKind.ADDRESS, _RANK_ADDRESS)
@@ -935,15 +1063,20 @@ def _streets(text: str, tokens: list[_Token]) -> Iterator[tuple[int, int]]:
         if info.street_strong or (token.cap and info.street):
             # "Kerkstraat", "Sint-Pietersnieuwstraat", "kerkstraat"
             yield _street_prefix_start(text, tokens, i), i
-        elif token.cap and token.key in _SUFFIX_WORDS:
-            # "Vlaamse Kaai", "Grote Markt": the street word on its own.
-            if i > 0 and tokens[i - 1].cap and _adjacent(text, tokens[i - 1], token):
-                yield _street_prefix_start(text, tokens, i - 1), i
         elif token.cap and token.key in _FRENCH_HEADS:
-            # "Rue de la Loi", "Avenue Louise", "Chaussée de Gand"
+            # "Rue de la Loi", "Avenue Louise", "Chaussée de Gand", "Boulevard Anspach"
             last = _french_street_end(text, tokens, i)
             if last is not None:
                 yield i, last
+        elif (
+            token.cap
+            and token.key in _SUFFIX_WORDS
+            and i > 0
+            and tokens[i - 1].cap
+            and _adjacent(text, tokens[i - 1], token)
+        ):
+            # "Vlaamse Kaai", "Grote Markt": the street word on its own.
+            yield _street_prefix_start(text, tokens, i - 1), i
 
 
 def _street_prefix_start(text: str, tokens: list[_Token], i: int) -> int:
@@ -990,7 +1123,7 @@ def _french_street_end(text: str, tokens: list[_Token], i: int) -> int | None:
 # --------------------------------------------------------------------------------------------
 
 _CAPITAL_PARTICLES: Final = frozenset(
-    _split("van vanden vander vande de den el al ben bin ibn abu abou bou ait ter ten")
+    _split("van vanden vander vande de den el al ben bin ibn abu abou bou ait ter ten op")
 )
 _ARTICLES: Final = frozenset(_split("de het 't den een"))
 _PLACE_PREPOSITIONS: Final = frozenset(
@@ -1022,9 +1155,24 @@ _INITIAL_GAPS: Final = frozenset((". ", ".", ".\u00a0"))
 def _names(text: str, tokens: list[_Token]) -> Iterator[_Finding]:
     named = [False] * len(tokens)
     for i, token in enumerate(tokens):
-        if not named[i] and (token.cap or (token.upper and token.listed)):
-            for k in range(i, i + _seed_width(text, tokens, i)):
-                named[k] = True
+        if named[i]:
+            continue
+        if token.cap or (token.upper and token.listed):
+            width = _seed_width(text, tokens, i)
+        elif not token.upper and (
+            token.info.lower_name
+            or (
+                i > 0
+                and tokens[i - 1].key in _CUE_INDEX
+                and (not token.info.common or token.key in lex.NAME_PARTICLES)
+                and token.key not in lex.ALLOWED_WORDS
+            )
+        ):
+            width = _lower_seed_width(text, tokens, i)
+        else:
+            continue
+        for k in range(i, i + width):
+            named[k] = True
     for first, last in _extend(text, tokens, named):
         yield _Finding(tokens[first].start, tokens[last].end, RedactionKind.NAME, _RANK_NAME)
 
@@ -1054,7 +1202,19 @@ def _seed_width(text: str, tokens: list[_Token], i: int) -> int:
                 return j - i + 1
 
     if _after_cue(text, tokens, i) and (
-        info.listed or token.key in lex.NAMES_ALSO_WORDS or not (token.allowed or info.common)
+        info.listed
+        or token.key in lex.NAMES_ALSO_WORDS
+        # Only what is protected by name stays; a name may look like a street or an adjective
+        # ("mevrouw Achterberg", "mama van Akise"). Mid-sentence a capital after a cue makes
+        # even a word a name ("de mama van Elke"); after a full stop it may be the next
+        # sentence ("met de mama. Elke dag ...").
+        or not (
+            (info.common and token.sentence_start)
+            or token.key in lex.ALLOWED_WORDS
+            or (token.allowed and not info.protected)
+        )
+        # After a title even a language or a town is a surname: "mevrouw Engels".
+        or (tokens[i - 1].key in _TITLE_CUES and not token.sentence_start and not info.common)
     ):
         return 1
 
@@ -1065,6 +1225,11 @@ def _seed_width(text: str, tokens: list[_Token], i: int) -> int:
             return 1
         if info.surname and token.key not in lex.SURNAMES_NOT_AT_SENTENCE_START:
             return 1
+        # "Tim en Finn hebben ...": one of two names, not the word "tim".
+        if i + 2 < len(tokens) and tokens[i + 1].key in ("en", "of"):
+            other = tokens[i + 2]
+            if other.cap and other.listed and not other.allowed:
+                return 1
         return 0
 
     # An unknown capitalised word mid-sentence: in Dutch that is a proper noun, and the proper
@@ -1076,16 +1241,62 @@ def _seed_width(text: str, tokens: list[_Token], i: int) -> int:
         and not info.common
         and len(token.key) >= 2
         and not (i > 0 and _names_a_thing_or_place(text, tokens[i - 1], token))
-        and not (i > 0 and _in_a_title(text, tokens[i - 1], token))
+        and not (i > 0 and _in_a_title(text, tokens, i))
     ):
         return 1
     return 0
 
 
-def _in_a_title(text: str, prev: _Token, token: _Token) -> bool:
+_TITLE_CUES: Final = frozenset(
+    _split("mevrouw mevr mw mme madame meneer mijnheer menheer mr dhr monsieur heer juf juffrouw")
+)
+
+
+def _lower_seed_width(text: str, tokens: list[_Token], i: int) -> int:
+    """A name typed without capitals: right after a cue ("mama van ayoub", "juf sarah",
+    "meneer de backer"), or a listed name that is no Dutch word ("ayoub kan niet mee")."""
+    token = tokens[i]
+    if token.key in lex.NAME_PARTICLES:
+        # The cheap checks first: "van de" follows half the cues and is rarely a name.
+        j = i
+        while j < len(tokens) and j - i < 3 and tokens[j].key in lex.NAME_PARTICLES:
+            j += 1
+        if (
+            j < len(tokens)
+            and not (tokens[j].cap or tokens[j].upper)
+            and (tokens[j].key in lex.SURNAMES_AFTER_DE or _lower_name_after_cue(tokens[j]))
+            and _adjacent(text, tokens[j - 1], tokens[j])
+            and _after_cue(text, tokens, i)
+        ):
+            return j - i + 1
+        return 0
+    if token.info.lower_name:
+        return 1
+    return 1 if _lower_name_after_cue(token) and _after_cue(text, tokens, i) else 0
+
+
+def _lower_name_after_cue(token: _Token) -> bool:
+    key = token.key
+    if key in lex.ALLOWED_WORDS or key in _COMMON_WORDS or key in _CUE_INDEX or len(key) < 2:
+        return False
+    return (
+        token.info.listed
+        or key in lex.NAMES_ALSO_WORDS
+        or key in lex.FIRST_NAMES_NOT_AT_SENTENCE_START  # "juf roos", "meester toon"
+        or key in lex.LOWERCASE_NAME_WORDS
+        or not _is_dutch_word(key)
+    )
+
+
+def _in_a_title(text: str, tokens: list[_Token], i: int) -> bool:
     """ "het Eerste Leerjaar", "Pedagogische Studiedag": after a capitalised ordinary word
     mid-sentence, an unknown capitalised word is part of a title, not a person. A cue word
-    ("Dokter Noori") and a sentence opener ("Gisteren Zarqa belde") do not count."""
+    ("Dokter Noori") and a sentence opener ("Gisteren Zarqa belde") do not count, nor does a
+    word that only looks like an adjective without an article before it ("met Héloïse
+    Verstappen", but "de Gentse Feesten")."""
+    prev, token = tokens[i - 1], tokens[i]
+    if _shaped_like_a_thing(prev) and not (i > 1 and tokens[i - 2].key in _ARTICLES):
+        return False
     if prev.key in lex.TITLE_ADJECTIVES:  # "Oude Dokken", "Heilig Hart", even opening
         return prev.cap and _adjacent(text, prev, token)
     return (
@@ -1118,7 +1329,11 @@ def _after_cue(text: str, tokens: list[_Token], i: int) -> bool:
     if len(gap) > 3 or gap.strip(" .,:\u00a0"):
         return False
     return any(
-        i >= len(cue) and tuple(t.key for t in tokens[i - len(cue) : i]) == cue for cue in cues
+        i >= len(cue)
+        and tuple(t.key for t in tokens[i - len(cue) : i]) == cue
+        # "de kleine Yusuf" is a cue, "De Kleine Wereld" the name of a crèche
+        and not (len(cue) > 1 and prev.cap and tokens[i].cap)
+        for cue in cues
     )
 
 
@@ -1154,9 +1369,23 @@ def _extend_left(text: str, tokens: list[_Token], named: list[bool], first: int)
         if not (left.cap and _adjacent(text, left, tokens[first])):
             break
         if left.allowed or left.common or named[first - 1] or left.key in _CAPITAL_PARTICLES:
-            break
+            k = first - 1
+            if not (_shaped_like_a_thing(left) and not (k > 0 and tokens[k - 1].key in _ARTICLES)):
+                break
         first -= 1
     return first
+
+
+def _shaped_like_a_thing(token: _Token) -> bool:
+    """Protected only because it ends like an adjective, street or organisation, not by a list:
+    "Héloïse", "Alphonse", "Sezen" may well be first names."""
+    return (
+        token.info.protected
+        and not token.info.common
+        and not token.info.listed
+        and not _named_protected(token)
+        and not token.sentence_start
+    )
 
 
 def _extend_right(text: str, tokens: list[_Token], last: int) -> int:
@@ -1168,7 +1397,7 @@ def _extend_right(text: str, tokens: list[_Token], last: int) -> int:
         through = _particle_run(text, tokens, last + 1)
         if through is not None:
             last = through
-        elif (nxt.cap and (len(nxt.key) == 1 or nxt.listed or not nxt.allowed)) or (
+        elif (nxt.cap and (len(nxt.key) == 1 or nxt.listed or not _named_protected(nxt))) or (
             nxt.upper and nxt.listed  # text in capitals: only names we know
         ):
             if (nxt.key,) in lex.NAME_CUES:
@@ -1177,6 +1406,12 @@ def _extend_right(text: str, tokens: list[_Token], last: int) -> int:
         else:
             break
     return last
+
+
+def _named_protected(token: _Token) -> bool:
+    """Protected by a list (a place, a service, a phrase), not merely by its shape: after a
+    first name, "Vandenbussche" is a surname although it ends like "Gentse"."""
+    return token.key in lex.ALLOWED_WORDS or (token.allowed and not token.info.protected)
 
 
 def _particle_run(text: str, tokens: list[_Token], k: int) -> int | None:

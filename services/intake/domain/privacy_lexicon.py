@@ -247,7 +247,8 @@ NAME_CUES: Final = _phrases(
     meester dokter dr mama moeder papa vader mams paps zoon zoontje dochter dochtertje broer
     broertje zus zusje zuster oma opa tante nonkel oom neef nicht stiefvader stiefmoeder
     plusmama pluspapa leerling leerlinge kleuter baby genaamd heet heten noemt bijgenaamd
-    alias familie fam gezin cliënt cliënte client buurman buurvrouw collega
+    alias familie fam gezin cliënt cliënte client buurman buurvrouw collega naam voornaam
+    achternaam
     """
     )
 )
@@ -736,3 +737,16 @@ NAMES_ALSO_WORDS: Final = _words(
 )
 """Names that are mostly something else in a signal (a language, a month, a town). Only
 after a cue word are they names: "haar zoon Frans", "dochter April"."""
+
+LOWERCASE_NAME_WORDS: Final = _words(
+    """
+    amber april aria berk bollen dries els engelen frank iris lama leen lies lieve loos mark
+    mats maxime merel mees mortier ooms peter peters rob roman serge sultan tinne toon tuba
+    junior ion prince hoop roos ben dan mag max wil will bo jade lente sterre rose nada ocean
+    can said grace rim bah fien jean alpha tack sow hope jo lou noor emir ellen kaplan divine
+    gloire merveille tresor trésor ange patience vera
+    """
+)
+"""Names on the lists that are also words when written in lower case (Dutch, English or
+French): "roos", "hoop", "max 3 kinderen", "peters" (godfathers). Typed in lower case they are
+only names right after a cue ("juf roos")."""
