@@ -10,12 +10,14 @@ from typing import Final
 
 SIGNALS_SUBMITTED: Final = "seinpost.signals.submitted.v1"
 SIGNALS_CLASSIFIED: Final = "seinpost.signals.classified.v1"
+CORRECTIONS: Final = "seinpost.corrections.v1"
 BUNDLES: Final = "seinpost.bundles.v1"
 DEAD_LETTER: Final = "seinpost.deadletter.v1"
 
 ALL_TOPICS: Final[tuple[str, ...]] = (
     SIGNALS_SUBMITTED,
     SIGNALS_CLASSIFIED,
+    CORRECTIONS,
     BUNDLES,
     DEAD_LETTER,
 )

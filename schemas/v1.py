@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-SCHEMA_VERSION: Final = "1.0"
+SCHEMA_VERSION: Final = "1.1"
 """What producers of this code base write. Consumers of v1 accept any ``1.x``."""
 
 TEXT_MAX_LENGTH: Final = 2000
@@ -193,8 +193,27 @@ class DomainTagV1(_Model):
     evidence: list[EvidenceV1] = Field(default_factory=list)
 
 
+class ClassificationSource(StrEnum):
+    MODEL = "model"
+    CORRECTION = "correction"
+
+
+class CorrectionRefV1(_Model):
+    """Who changed the tags of a signal, when and why (since 1.1)."""
+
+    correction_id: uuid.UUID
+    corrected_by_role: Slug = Field(description="Role of the person, e.g. `coordinator`.")
+    corrected_at: AwareDatetime
+    reason: str | None = Field(
+        default=None, max_length=500, description="Why, in the person's words (scrubbed)."
+    )
+
+
 class ClassificationV1(_Model):
-    classifier_version: str = Field(description="Classifier build, includes the taxonomy version.")
+    classifier_version: str = Field(
+        description="Classifier build, includes the taxonomy version; for a human correction "
+        "`correctie:<correction_id>`."
+    )
     taxonomy_version: str
     domains: list[DomainTagV1] = Field(
         description="Domains at or above their threshold, highest score first (may be empty)."
@@ -207,9 +226,19 @@ class ClassificationV1(_Model):
         description="True when no domain passed its threshold: a person should tag it."
     )
     classified_at: AwareDatetime
+    source: ClassificationSource = Field(
+        default=ClassificationSource.MODEL,
+        description="`model` (the classifier decided) or `correction` (a person did; it outranks "
+        "every model classification of the signal). Since 1.1.",
+    )
+    correction: CorrectionRefV1 | None = Field(
+        default=None, description="Set exactly when `source` is `correction`. Since 1.1."
+    )
 
     @model_validator(mode="after")
     def _primary_is_a_tag(self) -> ClassificationV1:
+        if (self.source is ClassificationSource.CORRECTION) != (self.correction is not None):
+            raise ValueError("correction is set exactly when source is `correction`")
         tagged = [tag.domain for tag in self.domains]
         if self.primary_domain is not None and self.primary_domain not in tagged:
             raise ValueError("primary_domain must be one of the tagged domains")
@@ -224,6 +253,43 @@ class SignalClassifiedV1(_Model):
     schema_version: SchemaVersion = SCHEMA_VERSION
     signal: SignalSubmittedV1
     classification: ClassificationV1
+
+
+class CorrectionV1(_Model):
+    """A person's correction of a signal's life domains. Topic ``seinpost.corrections.v1``.
+
+    It carries the whole (scrubbed) signal so that consumers — the classifier learning from it,
+    the aggregator keeping tag history — need no join. Since 1.1.
+    """
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    correction_id: uuid.UUID
+    signal: SignalSubmittedV1
+    domains: list[Slug] = Field(
+        min_length=1, description="The right life domains, the primary one first."
+    )
+    corrected_by_role: Slug = Field(description="Role of the person, e.g. `coordinator`.")
+    corrected_at: AwareDatetime
+    reason: str | None = Field(default=None, max_length=500, description="Scrubbed free text.")
+    taxonomy_id: Slug = Field(
+        description="Taxonomy the domains belong to: a classifier learns only from corrections of "
+        "its own taxonomy, so corrections never cross networks that do not share one."
+    )
+
+    @field_validator("domains")
+    @classmethod
+    def _distinct(cls, domains: list[str]) -> list[str]:
+        if len(set(domains)) != len(domains):
+            raise PydanticCustomError("domains_repeated", "a domain appears twice")
+        return domains
+
+    def reference(self) -> CorrectionRefV1:
+        return CorrectionRefV1(
+            correction_id=self.correction_id,
+            corrected_by_role=self.corrected_by_role,
+            corrected_at=self.corrected_at,
+            reason=self.reason,
+        )
 
 
 class CountCellV1(_Model):
@@ -327,6 +393,10 @@ class SignalClassifiedEventV1(CloudEventV1[SignalClassifiedV1]):
     type: Literal["be.seinpost.signal.classified.v1"] = "be.seinpost.signal.classified.v1"
 
 
+class SignalCorrectedEventV1(CloudEventV1[CorrectionV1]):
+    type: Literal["be.seinpost.signal.corrected.v1"] = "be.seinpost.signal.corrected.v1"
+
+
 class PolicyBundleEventV1(CloudEventV1[PolicyBundleV1]):
     type: Literal["be.seinpost.bundle.published.v1"] = "be.seinpost.bundle.published.v1"
 
@@ -338,6 +408,7 @@ class DeadLetterEventV1(CloudEventV1[DeadLetterV1]):
 EVENT_MODELS: Final[dict[str, type[CloudEventV1[BaseModel]]]] = {
     "signal_submitted.v1": SignalSubmittedEventV1,  # type: ignore[dict-item]
     "signal_classified.v1": SignalClassifiedEventV1,  # type: ignore[dict-item]
+    "signal_corrected.v1": SignalCorrectedEventV1,  # type: ignore[dict-item]
     "policy_bundle.v1": PolicyBundleEventV1,  # type: ignore[dict-item]
     "dead_letter.v1": DeadLetterEventV1,  # type: ignore[dict-item]
 }
@@ -373,6 +444,17 @@ def signal_classified_event(classified: SignalClassifiedV1) -> SignalClassifiedE
         subject=str(signal_id),
         dataschema=_dataschema("signal_classified.v1"),
         data=classified,
+    )
+
+
+def correction_event(correction: CorrectionV1) -> SignalCorrectedEventV1:
+    return SignalCorrectedEventV1(
+        id=str(correction.correction_id),
+        source=f"{EVENT_SOURCE_PREFIX}/aggregator",
+        time=correction.corrected_at,
+        subject=str(correction.signal.signal_id),
+        dataschema=_dataschema("signal_corrected.v1"),
+        data=correction,
     )
 
 

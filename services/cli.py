@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from services.common.access.cli import organisation_app, token_app
+
 app = typer.Typer(
     name="seinpost",
     help="Seinpost: signalen van het terrein tot bij het beleid.",
@@ -29,6 +31,8 @@ app.add_typer(intake_app, name="intake")
 app.add_typer(classifier_app, name="classifier")
 app.add_typer(aggregator_app, name="aggregator")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(organisation_app, name="organisation")
+app.add_typer(token_app, name="token")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 STACK_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "stack.sh"
@@ -68,7 +72,8 @@ def aggregator_run() -> None:
 def aggregator_migrate() -> None:
     """Apply the database migrations (the aggregator also does this at start)."""
     from services.aggregator.settings import AggregatorSettings
-    from services.aggregator.storage import create_pool, migrate
+    from services.aggregator.storage import migrate
+    from services.common.postgres import create_pool
 
     async def _migrate() -> list[int]:
         pool = await create_pool(AggregatorSettings().postgres)

@@ -23,8 +23,9 @@ from services.aggregator.bundling import (
     write_bundle_files,
 )
 from services.aggregator.settings import AggregatorSettings
-from services.aggregator.storage import PostgresSignalStore, create_pool, migrate
+from services.aggregator.storage import PostgresSignalStore, migrate
 from services.common.kafka import EventPublisher, create_broker, ensure_topics
+from services.common.postgres import create_pool
 
 
 def load_signal_bodies(path: Path) -> list[dict[str, Any]]:

@@ -9,10 +9,11 @@ from faststream.kafka import KafkaBroker
 
 from services.aggregator.handlers import handle_classified_batch
 from services.aggregator.settings import AggregatorSettings
-from services.aggregator.storage import PostgresSignalStore, create_pool, migrate
+from services.aggregator.storage import PostgresSignalStore, migrate
 from services.common.events import RecordRef
 from services.common.kafka import EventPublisher, create_broker, ensure_topics, subscribe_batches
 from services.common.logging import configure_logging
+from services.common.postgres import create_pool
 
 log = structlog.get_logger(__name__)
 

@@ -6,112 +6,34 @@ Writes are batched (one statement per table per batch, via ``unnest``) and idemp
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
 import orjson
-import structlog
 from asyncpg.pool import PoolConnectionProxy
 
 from schemas.v1 import KnowledgeType, PolicyBundleV1, SignalClassifiedV1
 from services.aggregator.domain.bundle import SignalFacts
+from services.common import postgres
 from services.common.events import RecordRef
-from services.common.settings import PostgresSettings
-
-log = structlog.get_logger(__name__)
+from services.common.postgres import Migration
 
 if TYPE_CHECKING:  # asyncpg's classes are generic only in its stubs
     Connection = asyncpg.Connection[Any] | PoolConnectionProxy[Any]
 
-# Any constant works; it only has to be the same for every aggregator that migrates this database.
-_MIGRATION_LOCK_ID = 0x5E1_9057
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
-
-    @property
-    def checksum(self) -> str:
-        return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()
+COMPONENT = "aggregator"
+MIGRATIONS_PACKAGE = "services.aggregator.migrations"
 
 
 def load_migrations() -> list[Migration]:
-    folder = resources.files("services.aggregator.migrations")
-    migrations = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            number, _, rest = entry.name.partition("_")
-            migrations.append(
-                Migration(int(number), rest.removesuffix(".sql"), entry.read_text("utf-8"))
-            )
-    migrations.sort(key=lambda migration: migration.version)
-    versions = [migration.version for migration in migrations]
-    if versions != list(range(1, len(versions) + 1)):
-        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
-    return migrations
+    return postgres.load_migrations(MIGRATIONS_PACKAGE)
 
 
 async def migrate(connection: Connection) -> list[int]:
-    """Apply the migrations not applied yet, each in its own transaction; returns their versions.
-
-    An advisory lock makes concurrent aggregators wait for each other instead of racing, and a
-    checksum refuses to run against a database whose applied migration was edited afterwards.
-    """
-    applied_now: list[int] = []
-    async with connection.transaction():
-        await connection.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK_ID)
-        await connection.execute(
-            """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version     integer PRIMARY KEY,
-                name        text        NOT NULL,
-                checksum    text        NOT NULL,
-                applied_at  timestamptz NOT NULL DEFAULT now()
-            )
-            """
-        )
-        applied = {
-            row["version"]: row["checksum"]
-            for row in await connection.fetch("SELECT version, checksum FROM schema_migrations")
-        }
-        for migration in load_migrations():
-            if migration.version in applied:
-                if applied[migration.version] != migration.checksum:
-                    raise RuntimeError(
-                        f"migration {migration.version} ({migration.name}) was changed after it "
-                        "was applied; add a new migration instead"
-                    )
-                continue
-            await connection.execute(migration.sql)
-            await connection.execute(
-                "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                migration.version,
-                migration.name,
-                migration.checksum,
-            )
-            applied_now.append(migration.version)
-    if applied_now:
-        log.info("postgres.migrated", versions=applied_now)
-    return applied_now
-
-
-async def create_pool(settings: PostgresSettings) -> asyncpg.Pool[Any]:
-    pool = await asyncpg.create_pool(
-        settings.dsn.get_secret_value(),
-        min_size=settings.pool_min_size,
-        max_size=settings.pool_max_size,
-        command_timeout=settings.command_timeout_s,
-    )
-    assert pool is not None  # asyncpg types the pool as optional; create_pool never returns None
-    return pool
+    """Apply the aggregator's migrations not applied yet (see ``services.common.postgres``)."""
+    return await postgres.migrate(connection, COMPONENT, MIGRATIONS_PACKAGE)
 
 
 class SignalStore(Protocol):

@@ -46,6 +46,10 @@ class KafkaSettings(BaseSettings):
         return self.topic(topics.SIGNALS_CLASSIFIED)
 
     @property
+    def corrections_topic(self) -> str:
+        return self.topic(topics.CORRECTIONS)
+
+    @property
     def bundles_topic(self) -> str:
         return self.topic(topics.BUNDLES)
 

@@ -106,7 +106,8 @@ async def test_migrations_apply_once_and_refuse_an_edited_history(
         }
         assert {"signals", "signal_classifications", "signal_domains", "bundles"} <= tables
         await connection.execute(
-            "UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1"
+            "UPDATE seinpost_schema_migrations SET checksum = 'edited' "
+            "WHERE component = 'aggregator' AND version = 1"
         )
         with pytest.raises(RuntimeError, match="changed after it was applied"):
             await migrate(connection)

@@ -13,12 +13,17 @@ from pydantic import ValidationError
 from schemas import export, topics
 from schemas.v1 import (
     EVENT_MODELS,
+    ClassificationSource,
     ClassificationV1,
+    CorrectionRefV1,
+    CorrectionV1,
     CountCellV1,
+    DomainTagV1,
     PolicyBundleV1,
     SignalClassifiedEventV1,
     SignalSubmissionV1,
     SignalSubmittedEventV1,
+    correction_event,
     signal_classified_event,
     signal_submitted_event,
 )
@@ -110,6 +115,50 @@ def test_classification_must_be_consistent() -> None:
             needs_review=True,
             classified_at=NOW,
         )
+
+
+def test_a_correction_and_its_source_go_together() -> None:
+    tag = DomainTagV1(domain="wonen", score=1.0)
+    with pytest.raises(ValidationError, match="source is `correction`"):
+        ClassificationV1(
+            classifier_version="correctie:x",
+            taxonomy_version="v1",
+            domains=[tag],
+            primary_domain="wonen",
+            needs_review=False,
+            classified_at=NOW,
+            source=ClassificationSource.CORRECTION,
+        )
+    human = ClassificationV1(
+        classifier_version="correctie:x",
+        taxonomy_version="v1",
+        domains=[tag],
+        primary_domain="wonen",
+        needs_review=False,
+        classified_at=NOW,
+        source=ClassificationSource.CORRECTION,
+        correction=CorrectionRefV1(
+            correction_id=uuid.uuid4(), corrected_by_role="coordinator", corrected_at=NOW
+        ),
+    )
+    assert human.correction is not None
+
+
+def test_a_correction_names_each_domain_once_and_at_least_one() -> None:
+    payload = json.loads((PAYLOADS / "signal_corrected.v1.json").read_text("utf-8"))["data"]
+    assert CorrectionV1.model_validate(payload).domains[0] == "inkomen"
+    for domains, problem in (([], "at least 1"), (["wonen", "wonen"], "twice")):
+        with pytest.raises(ValidationError, match=problem):
+            CorrectionV1.model_validate({**payload, "domains": domains})
+
+
+def test_the_correction_event_id_is_the_correction_id() -> None:
+    payload = json.loads((PAYLOADS / "signal_corrected.v1.json").read_text("utf-8"))["data"]
+    correction = CorrectionV1.model_validate(payload)
+    event = correction_event(correction)
+    assert event.id == str(correction.correction_id)
+    assert event.subject == str(correction.signal.signal_id)
+    assert correction.reference().corrected_by_role == "coordinator"
 
 
 def test_a_suppressed_cell_has_no_count() -> None:
