@@ -70,7 +70,7 @@ def small_toml(terms: dict[str, str], *, version: str = "test-1") -> str:
 
 
 def test_default_taxonomy_matches_the_shared_vocabulary(taxonomy: Taxonomy) -> None:
-    assert taxonomy.version == "v1"
+    assert taxonomy.version == "v1.1"
     assert list(taxonomy.domain_ids[: len(LIFE_DOMAINS)]) == LIFE_DOMAIN_IDS
     for shared in LIFE_DOMAINS:
         domain = taxonomy.domain(shared.id)
@@ -355,7 +355,7 @@ def test_result_shape(taxonomy: Taxonomy) -> None:
         passed = result.scores[domain.id] >= domain.threshold
         assert passed == (domain.id in tagged(result))
     assert result.primary_domain == result.domains[0].domain
-    assert result.taxonomy_version == "v1"
+    assert result.taxonomy_version == "v1.1"
     assert result.classifier_version == classifier_version(taxonomy)
     assert result.classified_at == NOW
 

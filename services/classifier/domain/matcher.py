@@ -53,6 +53,13 @@ DERIVATION_SUFFIXES: Final = frozenset(
 """Endings that make a new word from a root rather than a compound head: "geld" is not
 evidence in "vergelding", nor "taal" in "betaalbaar"."""
 DERIVATION_PREFIXES: Final = frozenset({"ver", "ont", "her", "mis"})
+NEGATORS: Final = frozenset({"geen", "niet", "nooit", "zonder", "nergens", "no", "not"})
+"""Words that flip a *negatable* entry right after them ("geen schulden", "niet ziek")."""
+NEGATION_FILLERS: Final = frozenset(
+    {"meer", "echt", "zo", "een", "de", "het", "te", "erg", "heel", "meteen", "langer", "nog"}
+)  # fmt: skip
+"""Words that may stand between the negator and the entry ("niet meer ziek", "geen echte
+schulden")."""
 TYPO_MIN_LENGTH: Final = 6
 TYPO_WEIGHT: Final = 0.8
 """A guessed correction is weaker evidence than the word itself."""
@@ -64,6 +71,7 @@ class Hit:
     """Index of the domain in the taxonomy."""
     term: str
     weight: float
+    negatable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +146,17 @@ def _head(piece: str) -> bool:
     )
 
 
+def _negated(tokens: Sequence[Token], position: int) -> bool:
+    """Whether a negator stands right before ``tokens[position]`` (at most one filler word
+    in between, no punctuation): "geen schulden", "niet meer ziek"."""
+    previous = position - 1
+    if previous >= 0 and tokens[previous].norm in NEGATION_FILLERS and tokens[previous].joins_next:
+        previous -= 1
+    return (
+        previous >= 0 and tokens[previous].norm in NEGATORS and tokens[previous].joins_next
+    )
+
+
 def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
@@ -155,7 +174,7 @@ class LexiconIndex:
 
         for index, domain in enumerate(domains):
             for term in domain.terms:
-                hit = Hit(index, term.text, term.weight)
+                hit = Hit(index, term.text, term.weight, term.negatable)
                 tokens = tokenize(term.text)
                 if len(tokens) == 1:
                     spelling = tokens[0].norm
@@ -209,13 +228,16 @@ class LexiconIndex:
         position = 0
         while position < len(tokens):
             phrase_end, phrase_hits = self._phrase_at(tokens, analyses, position)
+            hits = phrase_hits or analyses[position].hits
+            if hits and _negated(tokens, position):
+                hits = tuple(hit for hit in hits if not hit.negatable)
             if phrase_hits:
                 start, end = tokens[position].start, tokens[phrase_end].end
-                matches.extend(Match(start, end, hit) for hit in phrase_hits)
+                matches.extend(Match(start, end, hit) for hit in hits)
                 position = phrase_end + 1
                 continue
             token = tokens[position]
-            matches.extend(Match(token.start, token.end, hit) for hit in analyses[position].hits)
+            matches.extend(Match(token.start, token.end, hit) for hit in hits)
             position += 1
         return matches
 
@@ -353,7 +375,7 @@ class LexiconIndex:
             if key[0] == norm[0] and _osa_distance_at_most_one(norm, key)
         )
         return _best_per_domain(
-            Hit(hit.domain, hit.term, hit.weight * TYPO_WEIGHT)
+            Hit(hit.domain, hit.term, hit.weight * TYPO_WEIGHT, hit.negatable)
             for key in keys
             for hit in self._words[key]
         )

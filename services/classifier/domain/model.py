@@ -36,6 +36,10 @@ class Term:
     compound: bool = True
     """Whether the entry also counts as part of a longer word (huur in huurachterstand).
     Off for short or ambiguous words ("huis" is in thuis, ziekenhuis, huiswerk)."""
+    negatable: bool = False
+    """Whether "geen"/"niet" before it cancels it. On for words that name a problem
+    ("geen schulden", "niet ziek"); off for resources, whose absence *is* the problem
+    ("geen internet", "geen verwarming")."""
 
     def __post_init__(self) -> None:
         if not term_key(self.text):
