@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from services.classifier.cli import register as register_classifier_commands
+
 from services.common.access.cli import organisation_app, token_app
 
 app = typer.Typer(
@@ -31,6 +33,7 @@ app.add_typer(intake_app, name="intake")
 app.add_typer(classifier_app, name="classifier")
 app.add_typer(aggregator_app, name="aggregator")
 app.add_typer(schemas_app, name="schemas")
+register_classifier_commands(app, classifier_app)
 app.add_typer(organisation_app, name="organisation")
 app.add_typer(token_app, name="token")
 

@@ -9,6 +9,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -214,3 +215,10 @@ def load_default_taxonomy() -> Taxonomy:
     """The taxonomy shipped with the classifier (read once, then shared: it is immutable)."""
     resource = importlib.resources.files(__package__).joinpath(DEFAULT_TAXONOMY_FILE)
     return parse_taxonomy(resource.read_text(encoding="utf-8"))
+
+
+def load_taxonomy(path: Path | None) -> Taxonomy:
+    """A network's own taxonomy file, or the packaged default when ``path`` is None."""
+    if path is None:
+        return load_default_taxonomy()
+    return parse_taxonomy(path.read_text(encoding="utf-8"))
