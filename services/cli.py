@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 
 from services.classifier.cli import register as register_classifier_commands
-
 from services.common.access.cli import organisation_app, token_app
 
 app = typer.Typer(

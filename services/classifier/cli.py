@@ -112,9 +112,7 @@ def eval_command(
             result = classify(item["text"], taxonomy, classified_at=now, model=model)
             texts[item_id] = item["text"]
             predictions.append(
-                LabeledPrediction(
-                    item_id, tuple(gold), tuple(tag.domain for tag in result.domains)
-                )
+                LabeledPrediction(item_id, tuple(gold), tuple(tag.domain for tag in result.domains))
             )
     report = evaluate(predictions, taxonomy.domain_ids)
     if as_json:
@@ -130,9 +128,9 @@ def eval_command(
     typer.echo(render_report(report))
     if errors:
         typer.echo("\nitems whose primary domain is not gold:")
-        for item in report.errors:
-            typer.echo(f"  {item.item_id}: gold {list(item.gold)} got {list(item.predicted)}")
-            typer.echo(f"      {texts[item.item_id][:160]}")
+        for wrong in report.errors:
+            typer.echo(f"  {wrong.item_id}: gold {list(wrong.gold)} got {list(wrong.predicted)}")
+            typer.echo(f"      {texts[wrong.item_id][:160]}")
 
 
 def train_command(

@@ -66,9 +66,7 @@ def classify_submitted(
     event: SignalSubmittedEventV1, taxonomy: Taxonomy, model: LearnedModel | None = None
 ) -> SignalClassifiedEventV1:
     signal = event.data
-    classification = classify(
-        signal.text, taxonomy, classified_at=datetime.now(UTC), model=model
-    )
+    classification = classify(signal.text, taxonomy, classified_at=datetime.now(UTC), model=model)
     return to_event(SignalClassifiedV1(signal=signal, classification=classification))
 
 
@@ -168,7 +166,9 @@ async def handle_corrections_batch(
             Outgoing(
                 kafka.classified_topic,
                 municipality_key(correction.signal.municipality),
-                to_event(SignalClassifiedV1(signal=correction.signal, classification=classification)),
+                to_event(
+                    SignalClassifiedV1(signal=correction.signal, classification=classification)
+                ),
             )
         )
     # Stored first, then published: once both are durable the offsets may be committed.

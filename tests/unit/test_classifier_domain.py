@@ -115,7 +115,7 @@ def test_service_names_are_in_their_domain(taxonomy: Taxonomy, domain: str, serv
 def test_classifier_version_names_rules_and_taxonomy(taxonomy: Taxonomy) -> None:
     version = classifier_version(taxonomy)
     assert version.startswith("lexicon-")
-    assert "+taxonomy-v1+" in version
+    assert "+taxonomy-seinpost_v1-v1.1+" in version
     changed = parse_taxonomy(default_toml().replace("tandarts = 1.2", "tandarts = 1.1"))
     assert changed.version == taxonomy.version
     assert classifier_version(changed) != version, "a changed vocabulary must show"
@@ -458,8 +458,12 @@ overstroming = 1.2
 
 def test_a_network_can_add_a_thirteenth_domain() -> None:
     taxonomy = parse_taxonomy(
-        default_toml().replace('version = "v1"', 'version = "v1-gent.1"') + CLIMATE_DOMAIN
+        default_toml()
+        .replace('version = "v1.1"', 'version = "v1-gent.1"')
+        .replace('id = "seinpost_v1"', 'id = "gent_v1"')
+        + CLIMATE_DOMAIN
     )
+    assert taxonomy.id == "gent_v1", "a network's own taxonomy has its own identity"
     assert len(taxonomy.domains) == len(LIFE_DOMAINS) + 1
     result = run("Tijdens de hittegolf was het in de flats niet uit te houden", taxonomy)
     assert "klimaat" in tagged(result)

@@ -22,9 +22,7 @@ def corrected_classification(correction: CorrectionV1, taxonomy: Taxonomy) -> Cl
     primary as the person put it first; ``source="correction"``."""
     unknown = [d for d in correction.domains if d not in taxonomy.domain_ids]
     if unknown:
-        raise UnknownDomainsError(
-            f"domains: {unknown} are not domains of taxonomy {taxonomy.id!r}"
-        )
+        raise UnknownDomainsError(f"domains: {unknown} are not domains of taxonomy {taxonomy.id!r}")
     chosen = set(correction.domains)
     return ClassificationV1(
         classifier_version=f"correctie:{correction.correction_id}",

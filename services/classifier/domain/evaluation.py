@@ -138,9 +138,7 @@ def evaluate(
             errors.append(item)
         if item.predicted[0] == item.gold[0]:
             primary_exact += 1
-    per_domain = tuple(
-        DomainScore(d, tp[d] + fn[d], tp[d], fp[d], fn[d]) for d in known
-    )
+    per_domain = tuple(DomainScore(d, tp[d] + fn[d], tp[d], fp[d], fn[d]) for d in known)
     total_tp, total_fp, total_fn = sum(tp.values()), sum(fp.values()), sum(fn.values())
     micro_p = _ratio(total_tp, total_tp + total_fp)
     micro_r = _ratio(total_tp, total_tp + total_fn)

@@ -175,9 +175,9 @@ def train(
         labels = [int(domain in example.domains) for example in examples]
         if sum(labels) in {0, len(labels)}:
             continue
-        fitted = LogisticRegression(
-            C=regularisation, class_weight="balanced", max_iter=1000
-        ).fit(matrix, labels)
+        fitted = LogisticRegression(C=regularisation, class_weight="balanced", max_iter=1000).fit(
+            matrix, labels
+        )
         intercepts[domain] = round(float(fitted.intercept_[0]), 6)
         for name, weight in zip(names, fitted.coef_[0], strict=True):
             if abs(weight) >= 1e-4:

@@ -152,9 +152,7 @@ def _negated(tokens: Sequence[Token], position: int) -> bool:
     previous = position - 1
     if previous >= 0 and tokens[previous].norm in NEGATION_FILLERS and tokens[previous].joins_next:
         previous -= 1
-    return (
-        previous >= 0 and tokens[previous].norm in NEGATORS and tokens[previous].joins_next
-    )
+    return previous >= 0 and tokens[previous].norm in NEGATORS and tokens[previous].joins_next
 
 
 def _deletions(word: str) -> set[str]:
