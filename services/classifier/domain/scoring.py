@@ -57,6 +57,8 @@ def classify(
     more the more corrections it learned from; the words that moved the model show up as
     evidence labelled "geleerd uit N correcties".
     """
+    if model is not None and (model.taxonomy_id != taxonomy.id or not model.intercepts):
+        model = None  # never apply what was learned under another taxonomy
     domains = taxonomy.domains
     weights: list[dict[str, float]] = [{} for _ in domains]
     found: list[list[EvidenceV1]] = [[] for _ in domains]
@@ -67,7 +69,7 @@ def classify(
         found[hit.domain].append(_evidence(text, match))
 
     scores = [saturate(sum(per_term.values())) for per_term in weights]
-    if model is not None and model.taxonomy_id == taxonomy.id and model.intercepts:
+    if model is not None:
         _blend(text, taxonomy, model, scores, found)
     tagged = sorted(
         (i for i, domain in enumerate(domains) if scores[i] >= domain.threshold),
@@ -105,14 +107,13 @@ def _blend(
     scores: list[float],
     found: list[list[EvidenceV1]],
 ) -> None:
-    share = model.share
     predicted = model.predict(tokenize(text))
     for index, domain in enumerate(taxonomy.domains):
         contribution = predicted.get(domain.id)
         if contribution is None:
             continue  # the model never saw this domain both ways: the vocabulary decides
         scores[index] = round(
-            (1.0 - share) * scores[index] + share * contribution.probability, SCORE_DECIMALS
+            model.blend(scores[index], contribution.probability), SCORE_DECIMALS
         )
         if contribution.probability >= 0.5:
             found[index].extend(
