@@ -17,9 +17,12 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
 
 from .text import Token, lemma, tokenize
 
@@ -82,6 +85,42 @@ class LearnedModel:
     """Per domain the model learned (domains never or always corrected to are absent)."""
     weights: dict[str, dict[str, float]]
     """Feature -> domain -> weight; only non-zero weights are kept."""
+    _domains: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _unigrams: dict[str, int] = field(init=False, repr=False, compare=False)
+    _bigrams: dict[tuple[str, str], int] = field(init=False, repr=False, compare=False)
+    _matrix: npt.NDArray[np.float64] = field(init=False, repr=False, compare=False)
+    _bias: npt.NDArray[np.float64] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Compiled once into a dense matrix (feature x domain): prediction is then a look-up
+        # per word and one numpy sum, instead of a Python loop over every domain per word.
+        domains = tuple(sorted(self.intercepts))
+        position = {domain: index for index, domain in enumerate(domains)}
+        unigrams: dict[str, int] = {}
+        bigrams: dict[tuple[str, str], int] = {}
+        rows: list[list[float]] = []
+        for name, per_domain in self.weights.items():
+            row = [0.0] * len(domains)
+            for domain, weight in per_domain.items():
+                if domain in position:
+                    row[position[domain]] = weight
+            if name.startswith("w:"):
+                unigrams[name[2:]] = len(rows)
+            elif name.startswith("b:"):
+                first, _, second = name[2:].partition("_")
+                bigrams[(first, second)] = len(rows)
+            else:
+                continue
+            rows.append(row)
+        object.__setattr__(self, "_domains", domains)
+        object.__setattr__(self, "_unigrams", unigrams)
+        object.__setattr__(self, "_bigrams", bigrams)
+        object.__setattr__(
+            self, "_matrix", np.array(rows, dtype=np.float64).reshape(len(rows), len(domains))
+        )
+        object.__setattr__(
+            self, "_bias", np.array([self.intercepts[d] for d in domains], dtype=np.float64)
+        )
 
     @property
     def share(self) -> float:
@@ -97,24 +136,35 @@ class LearnedModel:
         return f"geleerd uit {self.corrections} correcties"
 
     def predict(self, tokens: Sequence[Token]) -> dict[str, Contribution]:
-        logits = dict(self.intercepts)
-        pushes: dict[str, list[tuple[float, int]]] = {domain: [] for domain in logits}
-        seen: set[str] = set()
-        for name, index in _features(tokens):
-            if name in seen:
-                continue
-            seen.add(name)
-            for domain, weight in self.weights.get(name, {}).items():
-                logits[domain] += weight
-                if weight > 0:
-                    pushes[domain].append((weight, index))
+        lemmas = [lemma(token.raw) for token in tokens]
+        rows: dict[int, int] = {}  # feature row -> first token it was seen on
+        unigrams, bigrams = self._unigrams, self._bigrams
+        last = len(lemmas) - 1
+        for index, value in enumerate(lemmas):
+            row = unigrams.get(value)
+            if row is not None:
+                rows.setdefault(row, index)
+            if index < last and tokens[index].joins_next:
+                row = bigrams.get((value, lemmas[index + 1]))
+                if row is not None:
+                    rows.setdefault(row, index)
+        if rows:
+            found = self._matrix[list(rows)]
+            logits = self._bias + found.sum(axis=0)
+        else:
+            found, logits = self._matrix[:0], self._bias
+        probabilities = 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+        at = list(rows.values())
         out: dict[str, Contribution] = {}
-        for domain, logit in logits.items():
-            strongest = sorted(pushes[domain], reverse=True)[:EVIDENCE_WORDS]
-            out[domain] = Contribution(
-                1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit)))),
-                tuple(sorted({(tokens[i].start, tokens[i].end) for _, i in strongest})),
-            )
+        for column, domain in enumerate(self._domains):
+            probability = float(probabilities[column])
+            words: tuple[tuple[int, int], ...] = ()
+            if probability >= 0.5 and at:
+                # The words that pushed this domain up most are its evidence.
+                pushes = found[:, column]
+                top = [i for i in np.argsort(-pushes)[:EVIDENCE_WORDS] if pushes[i] > 0]
+                words = tuple(sorted({(tokens[at[i]].start, tokens[at[i]].end) for i in top}))
+            out[domain] = Contribution(probability, words)
         return out
 
     def to_json(self) -> str:

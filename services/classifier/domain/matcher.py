@@ -220,7 +220,10 @@ class LexiconIndex:
 
     def find(self, text: str) -> list[Match]:
         """Every piece of evidence in ``text``, in text order, offsets into ``text``."""
-        tokens = tokenize(text)
+        return self.find_in_tokens(tokenize(text))
+
+    def find_in_tokens(self, tokens: Sequence[Token]) -> list[Match]:
+        """As :meth:`find`, for a text already tokenised (the learned model reuses them)."""
         analyses = [self.analyse(token.norm, token.raw) for token in tokens]
         matches: list[Match] = []
         position = 0

@@ -11,7 +11,7 @@ from schemas.v1 import ClassificationV1, DomainTagV1, EvidenceV1
 from .learned import LearnedModel
 from .matcher import Match
 from .taxonomy import Taxonomy
-from .text import tokenize
+from .text import Token, tokenize
 
 LEXICON_VERSION: Final = "2"
 """Bump when the matching or scoring rules change, so events show which build tagged them.
@@ -62,7 +62,8 @@ def classify(
     domains = taxonomy.domains
     weights: list[dict[str, float]] = [{} for _ in domains]
     found: list[list[EvidenceV1]] = [[] for _ in domains]
-    for match in taxonomy.index.find(text):
+    tokens = tokenize(text)
+    for match in taxonomy.index.find_in_tokens(tokens):
         hit = match.hit
         per_term = weights[hit.domain]
         per_term[hit.term] = max(per_term.get(hit.term, 0.0), hit.weight)
@@ -70,7 +71,7 @@ def classify(
 
     scores = [saturate(sum(per_term.values())) for per_term in weights]
     if model is not None:
-        _blend(text, taxonomy, model, scores, found)
+        _blend(text, tokens, taxonomy, model, scores, found)
     tagged = sorted(
         (i for i, domain in enumerate(domains) if scores[i] >= domain.threshold),
         key=lambda i: (-scores[i], i),
@@ -102,12 +103,13 @@ def _evidence(text: str, match: Match) -> EvidenceV1:
 
 def _blend(
     text: str,
+    tokens: list[Token],
     taxonomy: Taxonomy,
     model: LearnedModel,
     scores: list[float],
     found: list[list[EvidenceV1]],
 ) -> None:
-    predicted = model.predict(tokenize(text))
+    predicted = model.predict(tokens)
     for index, domain in enumerate(taxonomy.domains):
         contribution = predicted.get(domain.id)
         if contribution is None:
