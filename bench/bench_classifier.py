@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _load(path: Path, key: str | None = None) -> list[dict[str, object]]:
     items = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-    return [item[key] if key else item for item in items]  # type: ignore[misc]
+    return [item[key] if key else item for item in items]
 
 
 def _rate(texts: Sequence[str], repeat: int, model: LearnedModel | None) -> dict[str, float]:

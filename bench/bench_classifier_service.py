@@ -64,9 +64,7 @@ def _signals(count: int) -> list[bytes]:
 
 
 async def _fill(kafka: KafkaSettings, values: list[bytes]) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka.bootstrap_servers, acks="all", linger_ms=5
-    )
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all", linger_ms=5)
     await producer.start()
     try:
         key = municipality_key("Gent")

@@ -98,13 +98,12 @@ async def test_a_correction_is_stored_and_re_emitted_with_human_tags(
     result = classified[0].data.classification
     assert result.source is ClassificationSource.CORRECTION
     assert [tag.domain for tag in result.domains] == ["gezin", "werk"]
-    assert result.correction is not None and result.correction.correction_id == mine.correction_id
+    assert result.correction is not None
+    assert result.correction.correction_id == mine.correction_id
 
     [letter] = [
         DeadLetterEventV1.model_validate_json(value).data
-        for value in await read_topic(
-            kafka.bootstrap_servers, kafka.dead_letter_topic, at_least=1
-        )
+        for value in await read_topic(kafka.bootstrap_servers, kafka.dead_letter_topic, at_least=1)
     ]
     assert letter.error_code == "unknown_domain"
     assert "klimaat" in letter.error

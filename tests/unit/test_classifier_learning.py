@@ -22,7 +22,6 @@ from schemas.v1 import (
 )
 from services.classifier.domain import (
     LearnedModel,
-    Taxonomy,
     TrainingExample,
     classifier_version,
     classify,
@@ -174,9 +173,7 @@ LEARNING = [
 
 @pytest.fixture(scope="module")
 def model() -> LearnedModel:
-    return train(
-        LEARNING, domains=TAXONOMY.domain_ids, taxonomy_id=TAXONOMY.id, trained_at=NOW
-    )
+    return train(LEARNING, domains=TAXONOMY.domain_ids, taxonomy_id=TAXONOMY.id, trained_at=NOW)
 
 
 def test_a_model_needs_enough_corrections() -> None:
@@ -427,7 +424,8 @@ def test_eval_command_prints_metrics(tmp_path: Path) -> None:
     assert report["per_domain"]["wonen"]["recall"] == 1.0
     assert any(c["gold"] == "inkomen" for c in report["confusions"])
     text = CliRunner().invoke(cli_app, ["classifier", "eval", str(labeled), "--no-model"])
-    assert "micro P/R/F1" in text.output and "most common confusions" in text.output
+    assert "micro P/R/F1" in text.output
+    assert "most common confusions" in text.output
 
 
 def test_train_command_from_file_writes_a_model(
@@ -445,7 +443,3 @@ def test_train_command_from_file_writes_a_model(
         cli_app, ["classify", "--model"], input='{"id": 1, "text": "schimmel in huis"}\n'
     )
     assert model.version in json.loads(out.output)["classifier_version"]
-
-
-def test_taxonomy_fixture_is_the_default(taxonomy: Taxonomy | None = None) -> None:
-    assert TAXONOMY.id == "seinpost_v1"

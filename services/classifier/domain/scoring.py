@@ -114,9 +114,7 @@ def _blend(
         contribution = predicted.get(domain.id)
         if contribution is None:
             continue  # the model never saw this domain both ways: the vocabulary decides
-        scores[index] = round(
-            model.blend(scores[index], contribution.probability), SCORE_DECIMALS
-        )
+        scores[index] = round(model.blend(scores[index], contribution.probability), SCORE_DECIMALS)
         if contribution.probability >= 0.5:
             found[index].extend(
                 EvidenceV1(term=model.evidence_label, matched=text[s:e], start=s, end=e)
