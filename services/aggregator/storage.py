@@ -33,7 +33,10 @@ def load_migrations() -> list[Migration]:
 
 async def migrate(connection: Connection) -> list[int]:
     """Apply the aggregator's migrations not applied yet (see ``services.common.postgres``)."""
-    return await postgres.migrate(connection, COMPONENT, MIGRATIONS_PACKAGE)
+    # Release 0.1 kept the aggregator's versions in `schema_migrations`; adopt them once.
+    return await postgres.migrate(
+        connection, COMPONENT, MIGRATIONS_PACKAGE, legacy_table="schema_migrations"
+    )
 
 
 class SignalStore(Protocol):

@@ -57,11 +57,15 @@ def load_migrations(package: str) -> list[Migration]:
     return migrations
 
 
-async def migrate(connection: Connection, component: str, package: str) -> list[int]:
+async def migrate(
+    connection: Connection, component: str, package: str, *, legacy_table: str | None = None
+) -> list[int]:
     """Apply ``component``'s migrations not applied yet, in one transaction; returns their versions.
 
     An advisory lock makes concurrent processes wait for each other instead of racing, and a
     checksum refuses to run against a database whose applied migration was edited afterwards.
+    ``legacy_table`` names a per-service ``(version, name, checksum, applied_at)`` table of an
+    older release whose rows are adopted once, so an existing database is upgraded in place.
     """
     applied_now: list[int] = []
     async with connection.transaction():
@@ -78,6 +82,8 @@ async def migrate(connection: Connection, component: str, package: str) -> list[
             )
             """
         )
+        if legacy_table is not None:
+            await _adopt_legacy(connection, component, legacy_table)
         applied = {
             row["version"]: row["checksum"]
             for row in await connection.fetch(
@@ -106,6 +112,21 @@ async def migrate(connection: Connection, component: str, package: str) -> list[
     if applied_now:
         log.info("postgres.migrated", component=component, versions=applied_now)
     return applied_now
+
+
+async def _adopt_legacy(connection: Connection, component: str, legacy_table: str) -> None:
+    exists = await connection.fetchval("SELECT to_regclass($1) IS NOT NULL", legacy_table)
+    if exists:
+        adopted = await connection.execute(
+            f"""
+            INSERT INTO seinpost_schema_migrations (component, version, name, checksum, applied_at)
+            SELECT $1, version, name, checksum, applied_at FROM {legacy_table}
+            ON CONFLICT DO NOTHING
+            """,  # noqa: S608 - the table name is a constant of our own code, not input
+            component,
+        )
+        if not adopted.endswith(" 0"):
+            log.info("postgres.legacy_migrations_adopted", component=component, table=legacy_table)
 
 
 async def create_pool(settings: PostgresSettings) -> Pool:

@@ -161,3 +161,38 @@ async def test_idempotent_acks_all_producer_and_group_commits_work_with_this_bro
         await consumer.stop()
     assert seen[0] == b"record 0"
     assert seen[-1] == b"last"
+
+
+async def test_a_database_of_the_first_release_is_upgraded_in_place(
+    postgres_settings: PostgresSettings,
+) -> None:
+    connection = await asyncpg.connect(postgres_settings.dsn.get_secret_value())
+    try:
+        [first] = load_migrations()[:1]
+        # What release 0.1 left behind: its own version table and the tables of migration 1.
+        await connection.execute(
+            """
+            CREATE TABLE schema_migrations (
+                version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """
+        )
+        await connection.execute(first.sql)
+        await connection.execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+            first.version,
+            first.name,
+            first.checksum,
+        )
+        applied = await migrate(connection)
+        assert first.version not in applied
+        assert (
+            await connection.fetchval(
+                "SELECT checksum FROM seinpost_schema_migrations "
+                "WHERE component = 'aggregator' AND version = 1"
+            )
+            == first.checksum
+        )
+    finally:
+        await connection.close()
