@@ -94,6 +94,9 @@ class _Analysis:
     hits: tuple[Hit, ...]
     phrases: tuple[_Phrase, ...]
     """Multi-word entries that may start with this word, longest first."""
+    seconds: frozenset[str] = frozenset()
+    """Forms the second word of any of those entries may take: most words start some entry
+    ("de", "kind"), but the next word rarely fits, and this rules them out in one test."""
 
 
 def _best_per_domain(hits: Iterable[Hit]) -> tuple[Hit, ...]:
@@ -217,6 +220,9 @@ class LexiconIndex:
         self._typo_keys: Final = {k: tuple(sorted(v)) for k, v in typo_keys.items()}
         self._neutral: Final = frozenset(fold(word) for word in neutral_words)
         self.analyse: Final = functools.lru_cache(maxsize=100_000)(self._analyse)
+        # Per-word analyses keyed on the raw form alone when it is the normalised one too
+        # (every ASCII word): a plain dict lookup, no key tuple, no lru bookkeeping.
+        self._plain: dict[str, _Analysis] = {}
 
     def find(self, text: str) -> list[Match]:
         """Every piece of evidence in ``text``, in text order, offsets into ``text``."""
@@ -224,13 +230,25 @@ class LexiconIndex:
 
     def find_in_tokens(self, tokens: Sequence[Token]) -> list[Match]:
         """As :meth:`find`, for a text already tokenised (the learned model reuses them)."""
-        analyses = [self.analyse(token.norm, token.raw) for token in tokens]
+        analyses = self._analyses(tokens)
         matches: list[Match] = []
         position = 0
-        while position < len(tokens):
-            phrase_end, phrase_hits = self._phrase_at(tokens, analyses, position)
-            hits = phrase_hits or analyses[position].hits
-            if hits and _negated(tokens, position):
+        size = len(tokens)
+        while position < size:
+            analysis = analyses[position]
+            phrase_end, phrase_hits = position, ()
+            if (
+                analysis.phrases
+                and position + 1 < size
+                and tokens[position].joins_next
+                and not analyses[position + 1].forms.isdisjoint(analysis.seconds)
+            ):
+                phrase_end, phrase_hits = self._phrase_at(tokens, analyses, position)
+            hits = phrase_hits or analysis.hits
+            if not hits:
+                position += 1
+                continue
+            if _negated(tokens, position):
                 hits = tuple(hit for hit in hits if not hit.negatable)
             if phrase_hits:
                 start, end = tokens[position].start, tokens[phrase_end].end
@@ -242,21 +260,38 @@ class LexiconIndex:
             position += 1
         return matches
 
+    def _analyses(self, tokens: Sequence[Token]) -> list[_Analysis]:
+        plain = self._plain
+        if len(plain) > 200_000:
+            plain.clear()  # bounded memory on an endless stream of new words
+        out: list[_Analysis] = []
+        for token in tokens:
+            if token.raw is token.norm or token.raw == token.norm:
+                found = plain.get(token.norm)
+                if found is None:
+                    found = plain[token.norm] = self._analyse(token.norm, token.raw)
+                out.append(found)
+            else:
+                out.append(self.analyse(token.norm, token.raw))
+        return out
+
     def _phrase_at(
         self, tokens: Sequence[Token], analyses: Sequence[_Analysis], position: int
     ) -> tuple[int, tuple[Hit, ...]]:
         candidates = analyses[position].phrases
-        if not candidates or not tokens[position].joins_next:
-            return position, ()
+        size = len(tokens)
         for phrase in candidates:
-            last = position + len(phrase.accepts) - 1
-            if last >= len(tokens):
+            accepts = phrase.accepts
+            last = position + len(accepts) - 1
+            if last >= size:
                 continue
-            if all(
-                tokens[position + offset - 1].joins_next
-                and not analyses[position + offset].forms.isdisjoint(accept)
-                for offset, accept in enumerate(phrase.accepts[1:], start=1)
-            ):
+            # A plain loop: this runs for most tokens, and generator overhead dominated it.
+            for offset in range(1, len(accepts)):
+                if not tokens[position + offset - 1].joins_next or analyses[
+                    position + offset
+                ].forms.isdisjoint(accepts[offset]):
+                    break
+            else:
                 return last, phrase.hits
         return position, ()
 
@@ -273,17 +308,18 @@ class LexiconIndex:
                 key=lambda p: -len(p.accepts),
             )
         )
+        seconds = frozenset[str]().union(*(p.accepts[1] for p in phrases))
         if len(norm) < 2 or not frozen.isdisjoint(self._neutral):
-            return _Analysis(frozen, (), phrases)
+            return _Analysis(frozen, (), phrases, seconds)
         whole = self._whole_hits(unique)
         if whole:
-            return _Analysis(frozen, whole, phrases)
+            return _Analysis(frozen, whole, phrases, seconds)
         # A misspelt entry ("tandarst") would otherwise be read as a compound of a shorter
         # entry and a nonsense part ("tand" + "arst").
         typo = self._typo_hits(norm, raw)
         if typo:
-            return _Analysis(frozen, typo, phrases)
-        return _Analysis(frozen, self._compound_hits(unique), phrases)
+            return _Analysis(frozen, typo, phrases, seconds)
+        return _Analysis(frozen, self._compound_hits(unique), phrases, seconds)
 
     def _whole_hits(self, forms: Sequence[str]) -> tuple[Hit, ...]:
         # Forms are ordered from most to least trustworthy (as written, lemma, guessed

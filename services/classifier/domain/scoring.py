@@ -6,10 +6,9 @@ import math
 from datetime import datetime
 from typing import Final
 
-from schemas.v1 import ClassificationV1, DomainTagV1, EvidenceV1
+from schemas.v1 import ClassificationV1
 
 from .learned import LearnedModel
-from .matcher import Match
 from .taxonomy import Taxonomy
 from .text import Token, tokenize
 
@@ -61,53 +60,57 @@ def classify(
         model = None  # never apply what was learned under another taxonomy
     domains = taxonomy.domains
     weights: list[dict[str, float]] = [{} for _ in domains]
-    found: list[list[EvidenceV1]] = [[] for _ in domains]
+    # Evidence stays plain tuples until we know which domains are tagged: most domains with
+    # a stray word never pass their threshold, and building validated objects for them was
+    # a large share of the classification time.
+    found: list[list[tuple[int, int, str]]] = [[] for _ in domains]
     tokens = tokenize(text)
     for match in taxonomy.index.find_in_tokens(tokens):
         hit = match.hit
         per_term = weights[hit.domain]
-        per_term[hit.term] = max(per_term.get(hit.term, 0.0), hit.weight)
-        found[hit.domain].append(_evidence(text, match))
+        if per_term.get(hit.term, 0.0) < hit.weight:
+            per_term[hit.term] = hit.weight
+        found[hit.domain].append((match.start, match.end, hit.term))
 
-    scores = [saturate(sum(per_term.values())) for per_term in weights]
+    scores = [saturate(sum(per_term.values())) if per_term else 0.0 for per_term in weights]
     if model is not None:
-        _blend(text, tokens, taxonomy, model, scores, found)
+        _blend(tokens, taxonomy, model, scores, found)
     tagged = sorted(
         (i for i, domain in enumerate(domains) if scores[i] >= domain.threshold),
         key=lambda i: (-scores[i], i),
     )
+    # One validation of plain data in pydantic-core is much cheaper than a Python-level
+    # model construction per tag and per piece of evidence.
     tags = [
-        DomainTagV1(
-            domain=domains[i].id,
-            score=scores[i],
-            evidence=sorted(found[i], key=lambda e: (e.start, e.end, e.term)),
-        )
+        {
+            "domain": domains[i].id,
+            "score": scores[i],
+            "evidence": [
+                {"term": term, "matched": text[start:end], "start": start, "end": end}
+                for start, end, term in sorted(found[i])
+            ],
+        }
         for i in tagged
     ]
-    return ClassificationV1(
-        classifier_version=classifier_version(taxonomy, model),
-        taxonomy_version=taxonomy.version,
-        domains=tags,
-        scores={domain.id: scores[i] for i, domain in enumerate(domains)},
-        primary_domain=tags[0].domain if tags else None,
-        needs_review=not tags,
-        classified_at=classified_at,
-    )
-
-
-def _evidence(text: str, match: Match) -> EvidenceV1:
-    return EvidenceV1(
-        term=match.hit.term, matched=text[match.start : match.end], start=match.start, end=match.end
+    return ClassificationV1.model_validate(
+        {
+            "classifier_version": classifier_version(taxonomy, model),
+            "taxonomy_version": taxonomy.version,
+            "domains": tags,
+            "scores": {domain.id: scores[i] for i, domain in enumerate(domains)},
+            "primary_domain": domains[tagged[0]].id if tagged else None,
+            "needs_review": not tagged,
+            "classified_at": classified_at,
+        }
     )
 
 
 def _blend(
-    text: str,
     tokens: list[Token],
     taxonomy: Taxonomy,
     model: LearnedModel,
     scores: list[float],
-    found: list[list[EvidenceV1]],
+    found: list[list[tuple[int, int, str]]],
 ) -> None:
     predicted = model.predict(tokens)
     for index, domain in enumerate(taxonomy.domains):
@@ -116,7 +119,4 @@ def _blend(
             continue  # the model never saw this domain both ways: the vocabulary decides
         scores[index] = round(model.blend(scores[index], contribution.probability), SCORE_DECIMALS)
         if contribution.probability >= 0.5:
-            found[index].extend(
-                EvidenceV1(term=model.evidence_label, matched=text[s:e], start=s, end=e)
-                for s, e in contribution.words
-            )
+            found[index].extend((s, e, model.evidence_label) for s, e in contribution.words)
