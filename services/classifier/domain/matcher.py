@@ -99,6 +99,9 @@ class _Analysis:
     ("de", "kind"), but the next word rarely fits, and this rules them out in one test."""
 
 
+_NO_HITS: Final[tuple[Hit, ...]] = ()
+
+
 def _best_per_domain(hits: Iterable[Hit]) -> tuple[Hit, ...]:
     """One hit per domain per word: "schulden" must not count as both schuld and schulden."""
     best: dict[int, Hit] = {}
@@ -236,7 +239,7 @@ class LexiconIndex:
         size = len(tokens)
         while position < size:
             analysis = analyses[position]
-            phrase_end, phrase_hits = position, ()
+            phrase_end, phrase_hits = position, _NO_HITS
             if (
                 analysis.phrases
                 and position + 1 < size
