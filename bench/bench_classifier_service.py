@@ -74,7 +74,7 @@ async def _fill(kafka: KafkaSettings, values: list[bytes]) -> None:
         await producer.stop()
 
 
-async def _count(kafka: KafkaSettings, expected: int, timeout_s: float) -> int:
+async def _count(kafka: KafkaSettings, expected: int, timeout_s: float) -> tuple[int, int]:
     consumer = AIOKafkaConsumer(
         kafka.classified_topic,
         bootstrap_servers=kafka.bootstrap_servers,
@@ -83,14 +83,17 @@ async def _count(kafka: KafkaSettings, expected: int, timeout_s: float) -> int:
     )
     await consumer.start()
     seen = 0
+    ids: set[bytes] = set()
     deadline = time.monotonic() + timeout_s
     try:
-        while seen < expected and time.monotonic() < deadline:
+        while len(ids) < expected and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=200, max_records=5000)
-            seen += sum(len(records) for records in batch.values())
+            for records in batch.values():
+                seen += len(records)
+                ids.update(dict(record.headers).get("ce_id", b"") for record in records)
     finally:
         await consumer.stop()
-    return seen
+    return seen, len(ids)
 
 
 async def _run(count: int, with_model: bool, timeout_s: float) -> dict[str, object]:
@@ -117,14 +120,23 @@ async def _run(count: int, with_model: bool, timeout_s: float) -> dict[str, obje
     app = create_app(settings)
     async with app:
         started = time.perf_counter()
-        seen = await _count(kafka, count, timeout_s)
+        cpu_started = time.process_time()
+        seen, distinct = await _count(kafka, count, timeout_s)
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
     return {
         "model": version,
         "signals": count,
         "classified": seen,
+        # More records than signals = a batch delivered and published twice (at-least-once,
+        # e.g. after a consumer-group rebalance); the ids show it is the same event again.
+        "distinct_event_ids": distinct,
         "seconds": round(elapsed, 2),
         "per_second": round(seen / elapsed),
+        # CPU time of this process (service and the counting consumer together) in the same
+        # window: what the service would do with a core to itself, on a shared machine.
+        "cpu_seconds": round(cpu, 2),
+        "per_cpu_second": round(seen / cpu) if cpu else None,
     }
 
 

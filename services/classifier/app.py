@@ -10,7 +10,7 @@ import structlog
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
-from services.classifier.domain import classifier_version, load_taxonomy
+from services.classifier.domain import classifier_version, load_taxonomy, warm_up
 from services.classifier.handlers import (
     CorrectionsOutcome,
     handle_corrections_batch,
@@ -19,7 +19,12 @@ from services.classifier.handlers import (
 from services.classifier.settings import ClassifierSettings
 from services.classifier.storage import CurrentModel, ModelFiles, PostgresCorrectionStore
 from services.common.events import RecordRef
-from services.common.kafka import EventPublisher, create_broker, ensure_topics, subscribe_batches
+from services.common.kafka import (
+    ProducerPublisher,
+    create_broker,
+    ensure_topics,
+    subscribe_batches,
+)
 from services.common.logging import configure_logging
 from services.common.postgres import create_pool
 
@@ -44,7 +49,9 @@ def create_app(settings: ClassifierSettings | None = None) -> FastStream:
     )
     resources = _Resources()
     broker: KafkaBroker = create_broker(settings.kafka, client_id="classifier")
-    publisher = EventPublisher(broker, timeout_s=settings.publish_timeout_s)
+    publisher = ProducerPublisher(
+        settings.kafka, client_id="classifier", timeout_s=settings.publish_timeout_s
+    )
     subscribe_batches(
         broker,
         topic=settings.kafka.submitted_topic,
@@ -71,14 +78,14 @@ def create_app(settings: ClassifierSettings | None = None) -> FastStream:
             store=resources.store,
             publisher=publisher,
             kafka=settings.kafka,
-            consumer_group=settings.group_id,
+            consumer_group=settings.corrections_group,
             max_record_bytes=settings.max_record_bytes,
         )
 
     subscribe_batches(
         broker,
         topic=settings.kafka.corrections_topic,
-        group_id=settings.group_id,
+        group_id=settings.corrections_group,
         settings=settings,
         handle=on_corrections,
         title="classifier.on_corrections",
@@ -90,6 +97,10 @@ def create_app(settings: ClassifierSettings | None = None) -> FastStream:
     @app.on_startup
     async def _start() -> None:
         await ensure_topics(settings.kafka)
+        await publisher.start()
+        # The lemmatiser loads its Dutch dictionary on first use (about a second): do it
+        # now rather than inside the first batch.
+        warm_up()
         resources.pool = await create_pool(settings.postgres)
         resources.store = PostgresCorrectionStore(resources.pool)
         await resources.store.migrate()
@@ -102,6 +113,7 @@ def create_app(settings: ClassifierSettings | None = None) -> FastStream:
 
     @app.after_shutdown
     async def _stop() -> None:
+        await publisher.stop()
         if resources.pool is not None:
             await resources.pool.close()
 

@@ -88,25 +88,17 @@ async def handle_submitted_batch(
         max_bytes=max_record_bytes,
     )
     learned = model()  # one model for the whole batch, even if a newer file lands meanwhile
-    outgoing: list[Outgoing] = []
-    for record, event in batch.events:
-        with structlog.contextvars.bound_contextvars(
-            signal_id=str(event.data.signal_id),
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        ):
-            classified = classify_submitted(event, taxonomy, learned)
-            outgoing.append(
-                Outgoing(
-                    kafka.classified_topic, municipality_key(event.data.municipality), classified
-                )
-            )
-            log.debug(
-                "signal.classified",
-                domains=[tag.domain for tag in classified.data.classification.domains],
-                needs_review=classified.data.classification.needs_review,
-            )
+    # No per-record log lines or bound context here: at thousands of signals per second
+    # they cost more than the classification; the batch is logged once below.
+    topic = kafka.classified_topic
+    outgoing: list[Outgoing] = [
+        Outgoing(
+            topic,
+            municipality_key(event.data.municipality),
+            classify_submitted(event, taxonomy, learned),
+        )
+        for _, event in batch.events
+    ]
     outgoing.extend(dead_letter_outgoing(kafka, batch.dead_letters))
     await publisher.publish_all(outgoing)
     log.info(

@@ -20,6 +20,16 @@ class ClassifierSettings(ConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="SEINPOST_CLASSIFIER_", extra="ignore")
 
     group_id: str = Field(default="seinpost-classifier", description="Kafka consumer group.")
+    corrections_group_id: str | None = Field(
+        default=None,
+        description="Consumer group of the corrections subscriber; default `<group_id>-corrections`. "
+        "Its own group: two subscribers in one group rebalance each other, and a rebalance in "
+        "the middle of a batch has the whole batch delivered (and published) again.",
+    )
+
+    @property
+    def corrections_group(self) -> str:
+        return self.corrections_group_id or f"{self.group_id}-corrections"
     publish_timeout_s: float = Field(
         default=30.0, gt=0, description="How long to wait for Kafka to acknowledge a batch."
     )

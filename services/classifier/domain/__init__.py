@@ -11,6 +11,7 @@ from .learned import LearnedModel, TrainingExample, train
 from .model import Domain, Term
 from .scoring import LEXICON_VERSION, classifier_version, classify
 from .taxonomy import Taxonomy, load_default_taxonomy, load_taxonomy, parse_taxonomy
+from .text import warm_up
 
 __all__ = [
     "LEXICON_VERSION",
@@ -28,4 +29,5 @@ __all__ = [
     "load_taxonomy",
     "parse_taxonomy",
     "train",
+    "warm_up",
 ]

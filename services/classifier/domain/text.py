@@ -202,3 +202,9 @@ def _candidate_stems(norm: str) -> list[str]:
     elif norm.endswith("e") and size - 1 >= 3:
         out.extend(_restore_base(norm[:-1]))  # zieke -> ziek, dure -> duur
     return out
+
+
+def warm_up() -> None:
+    """Load the lemmatiser's dictionary now (it loads lazily, taking about a second)."""
+    lemma.__wrapped__("kinderen")
+    is_known_word.__wrapped__("kinderen")
