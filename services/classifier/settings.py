@@ -30,6 +30,7 @@ class ClassifierSettings(ConsumerSettings):
     @property
     def corrections_group(self) -> str:
         return self.corrections_group_id or f"{self.group_id}-corrections"
+
     publish_timeout_s: float = Field(
         default=30.0, gt=0, description="How long to wait for Kafka to acknowledge a batch."
     )

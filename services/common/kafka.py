@@ -310,9 +310,7 @@ class ProducerPublisher:
             event = item.event
             headers = [(name, value.encode()) for name, value in event_headers(event).items()]
             futures.append(
-                await producer.send(
-                    item.topic, encode_event(event), key=item.key, headers=headers
-                )
+                await producer.send(item.topic, encode_event(event), key=item.key, headers=headers)
             )
         if futures:
             await asyncio.wait_for(asyncio.gather(*futures), timeout=self._timeout_s)

@@ -19,7 +19,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from .text import Token, lemma, tokenize
 
@@ -65,8 +65,8 @@ def feature_names(text: str) -> set[str]:
     return {name for name, _ in _features(tokenize(text))}
 
 
-@dataclass(frozen=True, slots=True)
-class Contribution:
+class Contribution(NamedTuple):
+    # A tuple: twelve are made per signal, and a frozen dataclass costs several times more.
     probability: float
     words: tuple[tuple[int, int], ...]
     """Offsets of the words that pushed this domain up most."""
@@ -148,15 +148,17 @@ class LearnedModel:
         logits = [sum(column) for column in zip(self._bias_list, *hit, strict=True)]
         at = list(rows.values())
         out: dict[str, Contribution] = {}
-        for column, domain in enumerate(self._domains):
-            probability = 1.0 / (1.0 + math.exp(-min(30.0, max(-30.0, logits[column]))))
-            words: tuple[tuple[int, int], ...] = ()
-            if probability >= 0.5 and at:
-                # The words that pushed this domain up most are its evidence.
-                pushes = sorted(
-                    (-vector[column], at[i]) for i, vector in enumerate(hit) if vector[column] > 0
-                )[:EVIDENCE_WORDS]
-                words = tuple(sorted({(tokens[i].start, tokens[i].end) for _, i in pushes}))
+        no_words: tuple[tuple[int, int], ...] = ()
+        for column, (domain, logit) in enumerate(zip(self._domains, logits, strict=True)):
+            if logit < 0.0:  # probability below 0.5: no evidence words needed
+                out[domain] = Contribution(1.0 / (1.0 + math.exp(min(30.0, -logit))), no_words)
+                continue
+            probability = 1.0 / (1.0 + math.exp(-min(30.0, logit)))
+            # The words that pushed this domain up most are its evidence.
+            pushes = sorted([(-v[column], at[i]) for i, v in enumerate(hit) if v[column] > 0.0])[
+                :EVIDENCE_WORDS
+            ]
+            words = tuple(sorted({(tokens[i].start, tokens[i].end) for _, i in pushes}))
             out[domain] = Contribution(probability, words)
         return out
 

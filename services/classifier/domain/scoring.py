@@ -113,10 +113,16 @@ def _blend(
     found: list[list[tuple[int, int, str]]],
 ) -> None:
     predicted = model.predict(tokens)
+    share = model.share
+    label = model.evidence_label
     for index, domain in enumerate(taxonomy.domains):
         contribution = predicted.get(domain.id)
         if contribution is None:
             continue  # the model never saw this domain both ways: the vocabulary decides
-        scores[index] = round(model.blend(scores[index], contribution.probability), SCORE_DECIMALS)
-        if contribution.probability >= 0.5:
-            found[index].extend((s, e, model.evidence_label) for s, e in contribution.words)
+        probability, words = contribution
+        lexicon = scores[index]
+        # As LearnedModel.blend, inlined: it runs for every domain of every signal.
+        weight = share if probability > lexicon else share / 2
+        scores[index] = round(lexicon + weight * (probability - lexicon), SCORE_DECIMALS)
+        if probability >= 0.5:
+            found[index].extend((s, e, label) for s, e in words)
