@@ -22,8 +22,8 @@ class ClassifierSettings(ConsumerSettings):
     group_id: str = Field(default="seinpost-classifier", description="Kafka consumer group.")
     corrections_group_id: str | None = Field(
         default=None,
-        description="Consumer group of the corrections subscriber; default `<group_id>-corrections`. "
-        "Its own group: two subscribers in one group rebalance each other, and a rebalance in "
+        description="Consumer group of the corrections subscriber; default "
+        "`<group_id>-corrections`. Its own group: two subscribers in one group rebalance each other, and a rebalance in "
         "the middle of a batch has the whole batch delivered (and published) again.",
     )
 
