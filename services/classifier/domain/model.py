@@ -59,6 +59,10 @@ class Domain:
     terms: tuple[Term, ...]
     threshold: float = DEFAULT_THRESHOLD
     """Score from which a signal is tagged with this domain."""
+    cross_cutting: bool = False
+    """A domain about *how* people are helped or connected (services, participation) rather
+    than *what* they lack: it rarely is what a signal is mainly about, so it yields the
+    primary place to a concrete need of similar strength."""
 
     def __post_init__(self) -> None:
         if not DOMAIN_ID.fullmatch(self.id):

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
 from schemas.v1 import ClassificationV1
 
 from .learned import LearnedModel
+from .model import Domain
 from .taxonomy import Taxonomy
 from .text import Token, tokenize
 
-LEXICON_VERSION: Final = "2"
+LEXICON_VERSION: Final = "3"
 """Bump when the matching or scoring rules change, so events show which build tagged them.
-2: negation of problem words, taxonomy id in the version, learned model combined."""
+2: negation of problem words, taxonomy id in the version, learned model combined.
+3: primary domain by score, cross-cutting domains and where the evidence starts."""
+CROSS_CUTTING_FACTOR: Final = 0.8
+"""A cross-cutting domain (services, participation) competes for primary at this share of
+its score: "het OCMW antwoordt niet op mijn vraag voor huurhulp" is about housing."""
+EARLY_BONUS: Final = 0.2
+"""Up to this much is added for evidence at the very start of the text: people name what the
+signal is about first and its causes and consequences after ("schoolreis te duur" ->
+onderwijs, then inkomen)."""
 SCORE_DECIMALS: Final = 4
 
 
@@ -81,6 +91,11 @@ def classify(
     )
     # One validation of plain data in pydantic-core is much cheaper than a Python-level
     # model construction per tag and per piece of evidence.
+    primary = _primary(text, domains, tagged, scores, found)
+    if primary is not None:
+        # Primary first, the others by score: readers (and the eval) take the first tag as
+        # what the signal is mainly about.
+        tagged.sort(key=lambda i: domains[i].id != primary)
     tags = [
         {
             "domain": domains[i].id,
@@ -98,11 +113,34 @@ def classify(
             "taxonomy_version": taxonomy.version,
             "domains": tags,
             "scores": {domain.id: scores[i] for i, domain in enumerate(domains)},
-            "primary_domain": domains[tagged[0]].id if tagged else None,
+            "primary_domain": primary,
             "needs_review": not tagged,
             "classified_at": classified_at,
         }
     )
+
+
+def _primary(
+    text: str,
+    domains: Sequence[Domain],
+    tagged: list[int],
+    scores: list[float],
+    found: list[list[tuple[int, int, str]]],
+) -> str | None:
+    """The domain the signal is mainly about: among the tagged ones, the highest score, with
+    cross-cutting domains discounted and a bonus for evidence early in the text.
+
+    """
+    if not tagged:
+        return None
+    size = max(len(text), 1)
+
+    def rank(index: int) -> tuple[float, float]:
+        first = min((start for start, _, _ in found[index]), default=size)
+        factor = CROSS_CUTTING_FACTOR if domains[index].cross_cutting else 1.0
+        return scores[index] * factor + EARLY_BONUS * (1.0 - first / size), scores[index]
+
+    return domains[max(tagged, key=rank)].id
 
 
 def _blend(

@@ -97,6 +97,7 @@ def _fingerprint(taxonomy: Taxonomy) -> str:
                 "id": d.id,
                 "levels": list(d.levels),
                 "threshold": d.threshold,
+                "cross_cutting": d.cross_cutting,
                 "terms": [[t.text, t.weight, t.compound, t.negatable] for t in d.terms],
             }
             for d in taxonomy.domains
@@ -123,6 +124,7 @@ class _DomainFile(BaseModel):
     description: str
     levels: list[str]
     threshold: float | None = None
+    cross_cutting: bool = False
     terms: dict[str, float | _TermFile] = Field(default_factory=dict)
     negatable: list[str] = Field(default_factory=list)
 
@@ -184,6 +186,7 @@ def _domain(entry: _DomainFile, default_threshold: float) -> Domain:
         levels=cast(tuple[GovernmentLevel, ...], tuple(entry.levels)),
         threshold=default_threshold if entry.threshold is None else entry.threshold,
         terms=terms,
+        cross_cutting=entry.cross_cutting,
     )
 
 
