@@ -23,8 +23,9 @@ class ClassifierSettings(ConsumerSettings):
     corrections_group_id: str | None = Field(
         default=None,
         description="Consumer group of the corrections subscriber; default "
-        "`<group_id>-corrections`. Its own group: two subscribers in one group rebalance each other, and a rebalance in "
-        "the middle of a batch has the whole batch delivered (and published) again.",
+        "`<group_id>-corrections`. Its own group: two subscribers in one group rebalance "
+        "each other, and a rebalance in the middle of a batch has the whole batch delivered "
+        "(and published) again.",
     )
 
     @property
