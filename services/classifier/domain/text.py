@@ -15,6 +15,7 @@ from typing import Final, NamedTuple
 import simplemma
 
 _WORD_AND_GAP: Final = re.compile(r"([^\W_]+)([\W_]*)")
+_GAP_AND_WORD: Final = re.compile(r"([\W_]*)([^\W_]+)")
 # Only these may sit between the words of a multi-word term ("Kind en Gezin", "pro-deo"):
 # a full stop or comma between two words means they do not belong to one phrase.
 _PHRASE_JOINER: Final = re.compile(r"[\s\-\u2010\u2011'\u2019]+")
@@ -94,32 +95,35 @@ def tokenize(text: str) -> list[Token]:
     norm, origin = _normalise_with_offsets(text)
     tokens: list[Token] = []
     append = tokens.append
-    if origin is None and text.isascii():
-        # Offsets are the identity and casefolding equals lower-casing, so the raw form is
-        # the normalised one.
-        for match in _WORD_AND_GAP.finditer(norm):
-            word, gap = match.groups()
-            start = match.start()
-            append(Token(start, start + len(word), word, word, _joins(gap)))
-    elif origin is None:
-        for match in _WORD_AND_GAP.finditer(norm):
-            word, gap = match.groups()
-            start = match.start()
-            end = start + len(word)
-            raw = text[start:end].casefold()
-            # Same string, same object: lets the matcher use its plain per-word cache.
-            append(Token(start, end, word, word if raw == word else raw, _joins(gap)))
-    else:
-        for match in _WORD_AND_GAP.finditer(norm):
-            word, gap = match.groups()
-            n_start = match.start()
-            n_end = n_start + len(word)
-            start = origin[n_start]
-            # Extend over characters that folded to nothing (combining accents) so that the
-            # evidence shows "é" rather than a bare "e" when the text used a decomposed form.
-            end = origin[n_end] if n_end < len(origin) else len(text)
-            end = max(end, origin[n_end - 1] + 1)
-            append(Token(start, end, word, text[start:end].casefold(), _joins(gap)))
+    if origin is None:
+        # Offsets are the identity. findall hands back (gap before, word) pairs in one C
+        # call; offsets are summed from their lengths.
+        ascii_text = text.isascii()
+        pairs = _GAP_AND_WORD.findall(norm)
+        last = len(pairs) - 1
+        position = 0
+        for index, (gap, word) in enumerate(pairs):
+            start = position + len(gap)
+            position = start + len(word)
+            joins = index < last and _joins(pairs[index + 1][0])
+            if ascii_text:
+                # Casefolding equals lower-casing: the raw form is the normalised one.
+                append(Token(start, position, word, word, joins))
+            else:
+                raw = text[start:position].casefold()
+                # Same object when equal: lets the matcher use its plain per-word cache.
+                append(Token(start, position, word, word if raw == word else raw, joins))
+        return tokens
+    for match in _WORD_AND_GAP.finditer(norm):
+        word, gap = match.groups()
+        n_start = match.start()
+        n_end = n_start + len(word)
+        start = origin[n_start]
+        # Extend over characters that folded to nothing (combining accents) so that the
+        # evidence shows "é" rather than a bare "e" when the text used a decomposed form.
+        end = origin[n_end] if n_end < len(origin) else len(text)
+        end = max(end, origin[n_end - 1] + 1)
+        append(Token(start, end, word, text[start:end].casefold(), _joins(gap)))
     if tokens and tokens[-1].joins_next:
         tokens[-1] = tokens[-1]._replace(joins_next=False)  # nothing follows the last word
     return tokens
