@@ -63,7 +63,7 @@ class MetricsMiddleware:
         self.app = app
         self.metrics = metrics
         # ``labels()`` looks its child up under a lock each time; there are few label sets
-        # (routes × methods × statuses), so their children are kept here once found.
+        # (routes by methods by statuses), so their children are kept here once found.
         self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
