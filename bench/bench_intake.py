@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,75 @@ class Connection:
             await self.writer.wait_closed()
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) from /proc, or 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent on anything but idle/iowait, machine-wide."""
+    with open("/proc/stat", "rb") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    return (sum(values) - values[3] - values[4]) / CLOCK_TICKS
+
+
+def kafka_pids() -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    if b"kafka.Kafka" in cmdline.read():
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+class CpuMeter:
+    """CPU time per process group, as deltas around a measured level: robust to a machine shared
+    with other work, unlike wall-clock rates. PostgreSQL counts the backends connected to the
+    bench database plus the WAL writer, checkpointer and background writer (shared with others)."""
+
+    def __init__(self, groups: dict[str, list[int]]) -> None:
+        self.groups = groups
+
+    def snapshot(self) -> dict[str, float]:
+        taken = {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in self.groups.items()}
+        taken["machine"] = machine_busy_seconds()
+        return taken
+
+    @staticmethod
+    def per_signal_us(
+        before: dict[str, float], after: dict[str, float], n: int
+    ) -> dict[str, float]:
+        spent = {name: after[name] - before[name] for name in before}
+        ours = sum(v for k, v in spent.items() if k != "machine")
+        spent["others"] = max(0.0, spent.pop("machine") - ours)
+        return {name: v / max(n, 1) * 1e6 for name, v in spent.items()}
+
+
+async def postgres_pids(dsn: str, database: str) -> list[int]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE (datname = $1 AND pid <> pg_backend_pid()) "
+            "OR backend_type IN ('walwriter', 'checkpointer', 'background writer')",
+            database,
+        )
+    finally:
+        await connection.close()
+    return [row["pid"] for row in rows]
+
+
 @dataclass
 class LevelResult:
     concurrency: int
@@ -102,6 +171,7 @@ class LevelResult:
     other: dict[int, int]
     seconds: float
     latencies_ms: list[float]
+    cpu_us: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -260,16 +330,40 @@ async def main(seconds: float, levels: list[int]) -> None:
                     raise TimeoutError("intake did not become ready")
                 await asyncio.sleep(0.2)
         await run_level(port, token, 8, 2.0)  # warm-up: connections, caches, JIT-free paths
+        meter = CpuMeter(
+            {
+                "intake": [process.pid],
+                "loadgen": [os.getpid()],
+                "kafka": kafka_pids(),
+                "postgres": await postgres_pids(admin_dsn, database),
+            }
+        )
         print(f"intake, one process, {seconds:.0f} s per level (every request a new signal)")
-        print(f"{'clients':>8} {'accepted/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'other':>10}")
+        print(
+            f"{'clients':>8} {'accepted/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'other':>10}"
+            "   CPU µs per accepted signal: intake loadgen kafka postgres | others"
+        )
         results = []
         for level in levels:
+            before = meter.snapshot()
             result = await run_level(port, token, level, seconds)
+            result.cpu_us = CpuMeter.per_signal_us(before, meter.snapshot(), result.accepted)
             results.append(result)
+            cpu = result.cpu_us
             print(
                 f"{level:>8} {result.rate:>11.0f} {result.percentile(50):>8.1f} "
-                f"{result.percentile(99):>8.1f} {result.other or '':>10}"
+                f"{result.percentile(99):>8.1f} {result.other or ''!s:>10}"
+                f"   {cpu['intake']:>27.0f} {cpu['loadgen']:>7.0f} {cpu['kafka']:>5.0f} "
+                f"{cpu['postgres']:>8.0f} | {cpu['others']:>6.0f}"
             )
+        top_cpu = results[-1].cpu_us
+        stack = sum(v for k, v in top_cpu.items() if k != "others")
+        print(
+            f"CPU budget at {levels[-1]} clients: {stack:.0f} µs of CPU per accepted signal for "
+            f"intake + load generator + Kafka + PostgreSQL -> at most {2e6 / stack:.0f} signals/s "
+            f"on 2 idle cores; intake alone ({top_cpu['intake']:.0f} µs, one core) -> at most "
+            f"{1e6 / top_cpu['intake']:.0f}/s"
+        )
         top = max(levels)
         raw_rate, raw_p50, raw_p99 = await raw_producer_rate(kafka, top, seconds)
         print(
@@ -296,4 +390,7 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--levels", default="1,16,64")
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, [int(n) for n in args.levels.split(",")]))
+    import uvloop  # the load generator's own CPU per request matters as much as intake's
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main(args.seconds, [int(n) for n in args.levels.split(",")]))

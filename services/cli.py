@@ -51,12 +51,12 @@ def intake_run(
     port: Annotated[int | None, typer.Option(help="HTTP port.")] = None,
 ) -> None:
     """Serve POST /v1/signals."""
-    from services.intake.app import serve
+    from services.intake.app import run
     from services.intake.settings import IntakeSettings
 
     settings = IntakeSettings()
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    asyncio.run(serve(settings.model_copy(update=overrides)))
+    run(settings.model_copy(update=overrides))
 
 
 @intake_app.command("openapi")

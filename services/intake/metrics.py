@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -61,6 +62,9 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, *, metrics: IntakeMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        # ``labels()`` looks its child up under a lock each time; there are few label sets
+        # (routes by methods by statuses), so their children are kept here once found.
+        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,5 +85,12 @@ class MetricsMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "(unmatched)"
             labels = (template, scope.get("method", ""), str(status))
-            self.metrics.requests.labels(*labels).inc()
-            self.metrics.latency.labels(*labels).observe(time.perf_counter() - started)
+            children = self._children.get(labels)
+            if children is None:
+                children = (
+                    self.metrics.requests.labels(*labels),
+                    self.metrics.latency.labels(*labels),
+                )
+                self._children[labels] = children
+            children[0].inc()
+            children[1].observe(time.perf_counter() - started)

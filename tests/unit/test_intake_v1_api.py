@@ -341,3 +341,28 @@ def test_default_options_keep_every_sample_valid() -> None:
     merged = options.municipality("Kruibeke")
     assert merged is not None
     assert merged.name == "Beveren-Kruibeke-Zwijndrecht"
+
+
+def test_signals_path_with_another_method_still_goes_through_fastapi(harness: Harness) -> None:
+    # POST /v1/signals skips FastAPI's routing (HotRoute); everything else on the path must not.
+    response = harness.client.get("/v1/signals")
+    assert response.status_code == 405
+    assert harness.published == []
+
+
+def test_hot_route_401_has_the_same_body_and_counts_under_its_template(harness: Harness) -> None:
+    response = harness.client.post(
+        "/v1/signals", json=submission_body(), headers={"Authorization": "Bearer nope"}
+    )
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": "token_invalid",
+        "message": response.json()["message"],
+        "problems": [],
+    }
+    assert response.json()["message"]
+    metrics = harness.client.get("/metrics").text
+    assert (
+        'seinpost_intake_http_requests_total{method="POST",route="/v1/signals",status="401"} 1.0'
+        in metrics
+    )

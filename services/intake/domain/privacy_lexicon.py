@@ -176,6 +176,21 @@ SURNAMES: Final = _words(
 """Surnames, one token each. Compound ones (De Smet, Van Damme, El Amrani) are caught as a
 particle followed by a capitalised word; see ``SURNAMES_AFTER_DE``."""
 
+# Given names and surnames that end like a place, street or organisation word ("Lodewijk":
+# -wijk, "Vercruysse", "Van den Bossche"): listed, or the suffix rules would protect them.
+FIRST_NAMES = FIRST_NAMES | _words(
+    """
+    akise alphonse bieke denise eloïse françoise güldam havse hindal héloïse ilse josse
+    koenraad lodewijk lorelei maryse nevise saydam sezen thérèse çıdal özdal
+    """
+)
+SURNAMES = SURNAMES | _words(
+    """
+    andries buysse degryse delfosse marchal marechal maréchal meurisse nicaise roose
+    vandenbussche vandendriessche vercruysse assche driessche bossche
+    """
+)
+
 SURNAMES_AFTER_DE: Final = _words(
     """
     smet vos backer clercq cock coninck meyer wilde groote keyser ridder jonghe wolf bruyne
