@@ -129,6 +129,8 @@ FIRST_NAMES: Final = _words(
     yousra youssef yulia yunus yusuf zabi zabiullah zahra zaid zainab zakaria zakariya zakia
     zarghona zayd zbigniew zehra zeina zeno zeynep zineb zita zoë zoe zofia zohra zouhair
     zuzanna
+    akise alphonse bieke denise eloïse françoise güldam havse hindal héloïse ilse josse koenraad
+    lodewijk lorelei maryse nevise saydam sezen thérèse çıdal özdal
     """
 )
 """Given names. Left out on purpose: names that are mostly something else in a signal
@@ -171,25 +173,12 @@ SURNAMES: Final = _words(
     nzuzi makiese lumumba kabeya mulumba tshimanga mbala bokanga lokonda mayala ndombe
     diallo barry bah sow camara traoré traore keita coulibaly konaté konate touré toure
     kovalenko shevchenko bondarenko tkachenko kravchenko
-    """
-)
-"""Surnames, one token each. Compound ones (De Smet, Van Damme, El Amrani) are caught as a
-particle followed by a capitalised word; see ``SURNAMES_AFTER_DE``."""
-
-# Given names and surnames that end like a place, street or organisation word ("Lodewijk":
-# -wijk, "Vercruysse", "Van den Bossche"): listed, or the suffix rules would protect them.
-FIRST_NAMES = FIRST_NAMES | _words(
-    """
-    akise alphonse bieke denise eloïse françoise güldam havse hindal héloïse ilse josse
-    koenraad lodewijk lorelei maryse nevise saydam sezen thérèse çıdal özdal
-    """
-)
-SURNAMES = SURNAMES | _words(
-    """
     andries buysse degryse delfosse marchal marechal maréchal meurisse nicaise roose
     vandenbussche vandendriessche vercruysse assche driessche bossche
     """
 )
+"""Surnames, one token each. Compound ones (De Smet, Van Damme, El Amrani) are caught as a
+particle followed by a capitalised word; see ``SURNAMES_AFTER_DE``."""
 
 SURNAMES_AFTER_DE: Final = _words(
     """
