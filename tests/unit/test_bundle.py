@@ -17,6 +17,7 @@ from services.aggregator.domain.bundle import (
     SignalRecord,
     baseline_window,
     compile_bundle,
+    compile_with_members,
 )
 from services.aggregator.domain.disclosure import Raw, hidden_is_safe, protect_partition
 from services.aggregator.domain.escalation import advise
@@ -219,6 +220,24 @@ def test_a_theme_with_counts_sources_trend_and_advice() -> None:
     mould = next(t for t in themes_of(bundle) if t.domain == "wonen")
     assert mould.is_new
     assert mould.theme_id in bundle.new_theme_ids
+
+
+def test_membership_names_the_signals_of_shown_themes_only_and_stays_out_of_the_json() -> None:
+    trip = [record(organisation=f"org-{i % 3}") for i in range(7)]
+    # Two small domains, so their hidden counts protect each other and the theme stays shown.
+    small = [record(MOULD, domain="wonen") for _ in range(3)] + [
+        record("Geen geld voor de tandarts.", domain="gezondheid") for _ in range(3)
+    ]
+    earlier = [record(observed_on=date(2026, 5, 2)) for _ in range(2)]
+    result = compile_with_members(
+        scope(), trip + small, earlier, [], compiled_at=NOW, bundle_id=uuid.uuid4()
+    )
+    [shown] = themes_of(result.bundle)
+    # This period's signals only; the hidden small groups have no theme a reader could see.
+    assert set(result.theme_members) == {shown.theme_id}
+    assert set(result.theme_members[shown.theme_id]) == {r.signal_id for r in trip}
+    body = result.bundle.model_dump_json()
+    assert not any(str(r.signal_id) in body for r in trip + small + earlier)
 
 
 def test_a_returning_theme_keeps_its_id_and_shows_the_decision() -> None:

@@ -354,6 +354,19 @@ def _show(c: CountCellV1, minimum: int) -> str:
 # --- compile ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Compilation:
+    """A bundle and what only the aggregator may know about it.
+
+    ``theme_members`` maps each theme the bundle shows to the ids of its signals in this period.
+    It never goes into the bundle (which is published); it is stored beside it so an
+    organisation can be told which themes its own signals ended up in (terugkoppeling).
+    """
+
+    bundle: PolicyBundleV1
+    theme_members: dict[str, tuple[uuid.UUID, ...]]
+
+
 def compile_bundle(
     scope: BundleScope,
     current: Sequence[SignalRecord],
@@ -364,6 +377,28 @@ def compile_bundle(
     bundle_id: uuid.UUID,
     version: int = 1,
 ) -> PolicyBundleV1:
+    """The bundle alone; see ``compile_with_members`` for the theme membership."""
+    return compile_with_members(
+        scope,
+        current,
+        baseline,
+        previous,
+        compiled_at=compiled_at,
+        bundle_id=bundle_id,
+        version=version,
+    ).bundle
+
+
+def compile_with_members(
+    scope: BundleScope,
+    current: Sequence[SignalRecord],
+    baseline: Sequence[SignalRecord],
+    previous: Sequence[PreviousThemeOutcome],
+    *,
+    compiled_at: datetime,
+    bundle_id: uuid.UUID,
+    version: int = 1,
+) -> Compilation:
     minimum = scope.min_group_size
     municipalities = frozenset(_fold(m) for m in scope.municipalities)
     period = scope.period
@@ -609,7 +644,7 @@ def compile_bundle(
     summary = _summary(
         total_cell, needs_review_cell, sections, all_themes, previous_models, minimum, period
     )
-    return PolicyBundleV1(
+    bundle = PolicyBundleV1(
         bundle_id=bundle_id,
         version=version,
         title=f"Beleidsbundel {scope.steering_group_name} — {period.label()}",
@@ -635,6 +670,13 @@ def compile_bundle(
         method_note=_method_note(scope, periods),
         suppression_note=note,
     )
+    # Only themes the bundle shows: a theme that stayed hidden has no id a reader could use.
+    theme_members = {
+        theme.theme_id: tuple(r.signal_id for r in theme.current)
+        for theme in themes
+        if theme.theme_id in theme_models
+    }
+    return Compilation(bundle, theme_members)
 
 
 def _theme_model(
