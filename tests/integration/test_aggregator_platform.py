@@ -458,8 +458,8 @@ async def test_decisions_feedback_corrections_and_who_may_see_what(platform: Pla
     )
     group = await store.steering_group("gent")
     assert group is not None
-    first = await compile_for_group(store, group, Q3, scheduled=False, baseline_periods=0)
-    assert first is not None
+    earlier = await compile_for_group(store, group, Q3, scheduled=False, baseline_periods=0)
+    assert earlier is not None
     # The membership comes from the compilation itself, stored beside the bundle.
     compiled = await compile_for_group(store, group, Q3, scheduled=False, baseline_periods=0)
     assert compiled is not None
@@ -470,8 +470,8 @@ async def test_decisions_feedback_corrections_and_who_may_see_what(platform: Pla
     assert shown_theme.signal_count.count == 6
     theme_id = shown_theme.theme_id
     # The published bundle never names a signal.
-    body = themed.model_dump_json()
-    assert not any(str(c.signal.signal_id) in body for c in everything)
+    published = themed.model_dump_json()
+    assert not any(str(c.signal.signal_id) in published for c in everything)
     stored_members = await platform.pool.fetch(
         "SELECT signal_id FROM theme_signals WHERE bundle_id = $1 AND theme_id = $2",
         themed.bundle_id,
