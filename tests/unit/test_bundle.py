@@ -246,6 +246,25 @@ def test_membership_names_the_signals_of_shown_themes_only_and_stays_out_of_the_
     assert not any(str(r.signal_id) in body for r in trip + small + earlier)
 
 
+def test_examples_never_repeat_nearly_the_same_text() -> None:
+    copied = [
+        record(f"De schooluitstap naar zee is te duur, {n} ouders kunnen de schooluitstap niet "
+               "betalen.", organisation=f"org-{n}")
+        for n in range(2, 8)
+    ]  # fmt: skip
+    other = [
+        record(
+            "Ouders vragen een afbetalingsplan voor de schooluitstap, de uitstap is te duur.",
+            organisation="org-x",
+        )
+        for _ in range(2)
+    ]
+    bundle = compile_(copied + other)
+    [theme] = themes_of(bundle)
+    assert 1 <= len(theme.examples) <= 2
+    assert sum("zee is te duur" in e for e in theme.examples) == 1
+
+
 def test_a_returning_theme_keeps_its_id_and_shows_the_decision() -> None:
     old = PreviousThemeOutcome(
         theme_id="thema-1",

@@ -350,26 +350,35 @@ def _trend(
     )
 
 
+NEAR_DUPLICATE: Final = 0.8
+"""Jaccard overlap of their lemmas above which two example texts say the same thing."""
+
+
 def _examples(theme: _Theme, positions: dict[uuid.UUID, int]) -> list[str]:
-    """Up to three typical texts, from different organisations where possible."""
+    """Up to three typical texts, from different organisations where possible, and never two
+    that say nearly the same thing (a copied message with another number still repeats)."""
     rank = {position: order for order, position in enumerate(theme.group.representatives)}
     ordered = sorted(theme.current, key=lambda r: rank.get(positions[r.signal_id], 1 << 30))
     chosen: list[str] = []
+    chosen_terms: list[set[str]] = []
     seen_organisations: set[str] = set()
-    seen_texts: set[str] = set()
     for prefer_new_source in (True, False):
         for record in ordered:
             if len(chosen) == MAX_EXAMPLES:
                 return chosen
+            if prefer_new_source and record.organisation in seen_organisations:
+                continue
             text = " ".join(record.text.split())
-            if text in seen_texts or (
-                prefer_new_source and record.organisation in seen_organisations
+            terms = set((record.terms if record.terms is not None else theme_terms(text)).split())
+            terms = terms or {text.casefold()}
+            if any(
+                len(terms & other) / len(terms | other) >= NEAR_DUPLICATE for other in chosen_terms
             ):
                 continue
             if len(text) > EXAMPLE_MAX_CHARS:
                 text = text[: EXAMPLE_MAX_CHARS - 1].rsplit(" ", 1)[0] + " …"
             chosen.append(text)
-            seen_texts.add(" ".join(record.text.split()))
+            chosen_terms.append(terms)
             seen_organisations.add(record.organisation)
     return chosen
 
