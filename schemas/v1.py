@@ -216,12 +216,17 @@ class ClassificationV1(_Model):
     )
     taxonomy_version: str
     domains: list[DomainTagV1] = Field(
-        description="Domains at or above their threshold, highest score first (may be empty)."
+        description="Domains at or above their threshold, the primary domain first, then by "
+        "score (may be empty)."
     )
     scores: dict[Slug, float] = Field(
         default_factory=dict, description="Score of every domain of the taxonomy."
     )
-    primary_domain: Slug | None = Field(description="Highest-scoring domain, if any passed.")
+    primary_domain: Slug | None = Field(
+        description="What the signal is mainly about, if any domain passed: usually the "
+        "highest score; a cross-cutting domain (services, participation) or evidence late in "
+        "the text can yield it to a concrete need of similar score."
+    )
     needs_review: bool = Field(
         description="True when no domain passed its threshold: a person should tag it."
     )

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from services.aggregator.cli import bundle_command, network_app, steering_group_app
+from services.classifier.cli import register as register_classifier_commands
 from services.common.access.cli import organisation_app, token_app
 from services.importer import import_command
 
@@ -32,6 +33,7 @@ app.add_typer(intake_app, name="intake")
 app.add_typer(classifier_app, name="classifier")
 app.add_typer(aggregator_app, name="aggregator")
 app.add_typer(schemas_app, name="schemas")
+register_classifier_commands(app, classifier_app)
 app.add_typer(organisation_app, name="organisation")
 app.add_typer(token_app, name="token")
 app.add_typer(steering_group_app, name="steering-group")

@@ -190,12 +190,16 @@ async def running_consumers(
 
 @pytest.fixture
 async def pipeline(
-    kafka_settings: KafkaSettings, postgres_settings: PostgresSettings
+    kafka_settings: KafkaSettings, postgres_settings: PostgresSettings, tmp_path: Path
 ) -> AsyncIterator[Pipeline]:
     await ensure_topics(kafka_settings)
     suffix = kafka_settings.topic_namespace.strip(".")
     classifier = ClassifierSettings(
-        kafka=kafka_settings, group_id=f"{suffix}-classifier", batch_timeout_ms=20
+        kafka=kafka_settings,
+        postgres=postgres_settings,
+        model_dir=tmp_path / "models",
+        group_id=f"{suffix}-classifier",
+        batch_timeout_ms=20,
     )
     aggregator = AggregatorSettings(
         kafka=kafka_settings,

@@ -70,7 +70,7 @@ def small_toml(terms: dict[str, str], *, version: str = "test-1") -> str:
 
 
 def test_default_taxonomy_matches_the_shared_vocabulary(taxonomy: Taxonomy) -> None:
-    assert taxonomy.version == "v1"
+    assert taxonomy.version == "v1.2"
     assert list(taxonomy.domain_ids[: len(LIFE_DOMAINS)]) == LIFE_DOMAIN_IDS
     for shared in LIFE_DOMAINS:
         domain = taxonomy.domain(shared.id)
@@ -115,7 +115,7 @@ def test_service_names_are_in_their_domain(taxonomy: Taxonomy, domain: str, serv
 def test_classifier_version_names_rules_and_taxonomy(taxonomy: Taxonomy) -> None:
     version = classifier_version(taxonomy)
     assert version.startswith("lexicon-")
-    assert "+taxonomy-v1+" in version
+    assert "+taxonomy-seinpost_v1-v1.2+" in version
     changed = parse_taxonomy(default_toml().replace("tandarts = 1.2", "tandarts = 1.1"))
     assert changed.version == taxonomy.version
     assert classifier_version(changed) != version, "a changed vocabulary must show"
@@ -355,7 +355,7 @@ def test_result_shape(taxonomy: Taxonomy) -> None:
         passed = result.scores[domain.id] >= domain.threshold
         assert passed == (domain.id in tagged(result))
     assert result.primary_domain == result.domains[0].domain
-    assert result.taxonomy_version == "v1"
+    assert result.taxonomy_version == "v1.2"
     assert result.classifier_version == classifier_version(taxonomy)
     assert result.classified_at == NOW
 
@@ -458,8 +458,12 @@ overstroming = 1.2
 
 def test_a_network_can_add_a_thirteenth_domain() -> None:
     taxonomy = parse_taxonomy(
-        default_toml().replace('version = "v1"', 'version = "v1-gent.1"') + CLIMATE_DOMAIN
+        default_toml()
+        .replace('version = "v1.2"', 'version = "v1-gent.1"')
+        .replace('id = "seinpost_v1"', 'id = "gent_v1"')
+        + CLIMATE_DOMAIN
     )
+    assert taxonomy.id == "gent_v1", "a network's own taxonomy has its own identity"
     assert len(taxonomy.domains) == len(LIFE_DOMAINS) + 1
     result = run("Tijdens de hittegolf was het in de flats niet uit te houden", taxonomy)
     assert "klimaat" in tagged(result)
@@ -503,3 +507,54 @@ def test_any_text_gives_a_valid_classification(text: str) -> None:
         for evidence in tag.evidence:
             assert 0 <= evidence.start < evidence.end <= len(text)
             assert text[evidence.start : evidence.end] == evidence.matched
+
+
+# --- which tag is primary -------------------------------------------------------------------
+
+
+def test_primary_prefers_evidence_early_in_the_text_at_equal_scores() -> None:
+    taxonomy = parse_taxonomy(
+        small_toml({"onderwijs": "schoolreis = 1.0", "inkomen": "duur = 1.0"})
+    )
+    first = run("De schoolreis is veel te duur voor het gezin", taxonomy)
+    assert first.scores["onderwijs"] == first.scores["inkomen"]
+    assert first.primary_domain == "onderwijs"
+    assert first.domains[0].domain == "onderwijs"
+    second = run("Alles is zo duur, ook de schoolreis", taxonomy)
+    assert second.primary_domain == "inkomen"
+    assert [tag.domain for tag in second.domains] == ["inkomen", "onderwijs"]
+
+
+def test_a_cross_cutting_domain_yields_primary_to_a_concrete_need() -> None:
+    terms = {"dienstverlening": "ocmw = 1.0", "wonen": "huurachterstand = 1.0"}
+    text = "Het OCMW antwoordt niet over de huurachterstand"
+    plain = parse_taxonomy(small_toml(terms))
+    assert run(text, plain).primary_domain == "dienstverlening"  # earlier, same score
+    marked = parse_taxonomy(
+        small_toml(terms).replace(
+            'id = "dienstverlening"\n', 'id = "dienstverlening"\ncross_cutting = true\n'
+        )
+    )
+    assert marked.domain("dienstverlening").cross_cutting
+    assert marked.fingerprint != plain.fingerprint
+    result = run(text, marked)
+    assert result.primary_domain == "wonen"
+    assert {tag.domain for tag in result.domains} == {"wonen", "dienstverlening"}
+    # Much stronger evidence still wins: the discount is a tie-break, not a ban.
+    stronger = parse_taxonomy(
+        small_toml({**terms, "dienstverlening": 'ocmw = 1.0\n"sociale dienst" = 1.0'}).replace(
+            'id = "dienstverlening"\n', 'id = "dienstverlening"\ncross_cutting = true\n'
+        )
+    )
+    assert run("Het OCMW en de sociale dienst: huurachterstand", stronger).primary_domain == (
+        "dienstverlening"
+    )
+
+
+def test_packaged_taxonomy_marks_services_and_participation_cross_cutting(
+    taxonomy: Taxonomy,
+) -> None:
+    assert {d.id for d in taxonomy.domains if d.cross_cutting} == {
+        "dienstverlening",
+        "participatie",
+    }

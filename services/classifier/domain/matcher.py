@@ -53,6 +53,13 @@ DERIVATION_SUFFIXES: Final = frozenset(
 """Endings that make a new word from a root rather than a compound head: "geld" is not
 evidence in "vergelding", nor "taal" in "betaalbaar"."""
 DERIVATION_PREFIXES: Final = frozenset({"ver", "ont", "her", "mis"})
+NEGATORS: Final = frozenset({"geen", "niet", "nooit", "zonder", "nergens", "no", "not"})
+"""Words that flip a *negatable* entry right after them ("geen schulden", "niet ziek")."""
+NEGATION_FILLERS: Final = frozenset(
+    {"meer", "echt", "zo", "een", "de", "het", "te", "erg", "heel", "meteen", "langer", "nog"}
+)  # fmt: skip
+"""Words that may stand between the negator and the entry ("niet meer ziek", "geen echte
+schulden")."""
 TYPO_MIN_LENGTH: Final = 6
 TYPO_WEIGHT: Final = 0.8
 """A guessed correction is weaker evidence than the word itself."""
@@ -64,6 +71,7 @@ class Hit:
     """Index of the domain in the taxonomy."""
     term: str
     weight: float
+    negatable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +94,12 @@ class _Analysis:
     hits: tuple[Hit, ...]
     phrases: tuple[_Phrase, ...]
     """Multi-word entries that may start with this word, longest first."""
+    seconds: frozenset[str] = frozenset()
+    """Forms the second word of any of those entries may take: most words start some entry
+    ("de", "kind"), but the next word rarely fits, and this rules them out in one test."""
+
+
+_NO_HITS: Final[tuple[Hit, ...]] = ()
 
 
 def _best_per_domain(hits: Iterable[Hit]) -> tuple[Hit, ...]:
@@ -138,6 +152,15 @@ def _head(piece: str) -> bool:
     )
 
 
+def _negated(tokens: Sequence[Token], position: int) -> bool:
+    """Whether a negator stands right before ``tokens[position]`` (at most one filler word
+    in between, no punctuation): "geen schulden", "niet meer ziek"."""
+    previous = position - 1
+    if previous >= 0 and tokens[previous].norm in NEGATION_FILLERS and tokens[previous].joins_next:
+        previous -= 1
+    return previous >= 0 and tokens[previous].norm in NEGATORS and tokens[previous].joins_next
+
+
 def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
@@ -155,7 +178,7 @@ class LexiconIndex:
 
         for index, domain in enumerate(domains):
             for term in domain.terms:
-                hit = Hit(index, term.text, term.weight)
+                hit = Hit(index, term.text, term.weight, term.negatable)
                 tokens = tokenize(term.text)
                 if len(tokens) == 1:
                     spelling = tokens[0].norm
@@ -200,40 +223,78 @@ class LexiconIndex:
         self._typo_keys: Final = {k: tuple(sorted(v)) for k, v in typo_keys.items()}
         self._neutral: Final = frozenset(fold(word) for word in neutral_words)
         self.analyse: Final = functools.lru_cache(maxsize=100_000)(self._analyse)
+        # Per-word analyses keyed on the raw form alone when it is the normalised one too
+        # (every ASCII word): a plain dict lookup, no key tuple, no lru bookkeeping.
+        self._plain: dict[str, _Analysis] = {}
 
     def find(self, text: str) -> list[Match]:
         """Every piece of evidence in ``text``, in text order, offsets into ``text``."""
-        tokens = tokenize(text)
-        analyses = [self.analyse(token.norm, token.raw) for token in tokens]
+        return self.find_in_tokens(tokenize(text))
+
+    def find_in_tokens(self, tokens: Sequence[Token]) -> list[Match]:
+        """As :meth:`find`, for a text already tokenised (the learned model reuses them)."""
+        analyses = self._analyses(tokens)
         matches: list[Match] = []
         position = 0
-        while position < len(tokens):
-            phrase_end, phrase_hits = self._phrase_at(tokens, analyses, position)
+        size = len(tokens)
+        while position < size:
+            analysis = analyses[position]
+            phrase_end, phrase_hits = position, _NO_HITS
+            if (
+                analysis.phrases
+                and position + 1 < size
+                and tokens[position].joins_next
+                and not analyses[position + 1].forms.isdisjoint(analysis.seconds)
+            ):
+                phrase_end, phrase_hits = self._phrase_at(tokens, analyses, position)
+            hits = phrase_hits or analysis.hits
+            if not hits:
+                position += 1
+                continue
+            if _negated(tokens, position):
+                hits = tuple(hit for hit in hits if not hit.negatable)
             if phrase_hits:
                 start, end = tokens[position].start, tokens[phrase_end].end
-                matches.extend(Match(start, end, hit) for hit in phrase_hits)
+                matches.extend(Match(start, end, hit) for hit in hits)
                 position = phrase_end + 1
                 continue
             token = tokens[position]
-            matches.extend(Match(token.start, token.end, hit) for hit in analyses[position].hits)
+            matches.extend(Match(token.start, token.end, hit) for hit in hits)
             position += 1
         return matches
+
+    def _analyses(self, tokens: Sequence[Token]) -> list[_Analysis]:
+        plain = self._plain
+        if len(plain) > 200_000:
+            plain.clear()  # bounded memory on an endless stream of new words
+        out: list[_Analysis] = []
+        for token in tokens:
+            if token.raw is token.norm or token.raw == token.norm:
+                found = plain.get(token.norm)
+                if found is None:
+                    found = plain[token.norm] = self._analyse(token.norm, token.raw)
+                out.append(found)
+            else:
+                out.append(self.analyse(token.norm, token.raw))
+        return out
 
     def _phrase_at(
         self, tokens: Sequence[Token], analyses: Sequence[_Analysis], position: int
     ) -> tuple[int, tuple[Hit, ...]]:
         candidates = analyses[position].phrases
-        if not candidates or not tokens[position].joins_next:
-            return position, ()
+        size = len(tokens)
         for phrase in candidates:
-            last = position + len(phrase.accepts) - 1
-            if last >= len(tokens):
+            accepts = phrase.accepts
+            last = position + len(accepts) - 1
+            if last >= size:
                 continue
-            if all(
-                tokens[position + offset - 1].joins_next
-                and not analyses[position + offset].forms.isdisjoint(accept)
-                for offset, accept in enumerate(phrase.accepts[1:], start=1)
-            ):
+            # A plain loop: this runs for most tokens, and generator overhead dominated it.
+            for offset in range(1, len(accepts)):
+                if not tokens[position + offset - 1].joins_next or analyses[
+                    position + offset
+                ].forms.isdisjoint(accepts[offset]):
+                    break
+            else:
                 return last, phrase.hits
         return position, ()
 
@@ -250,17 +311,18 @@ class LexiconIndex:
                 key=lambda p: -len(p.accepts),
             )
         )
+        seconds = frozenset[str]().union(*(p.accepts[1] for p in phrases))
         if len(norm) < 2 or not frozen.isdisjoint(self._neutral):
-            return _Analysis(frozen, (), phrases)
+            return _Analysis(frozen, (), phrases, seconds)
         whole = self._whole_hits(unique)
         if whole:
-            return _Analysis(frozen, whole, phrases)
+            return _Analysis(frozen, whole, phrases, seconds)
         # A misspelt entry ("tandarst") would otherwise be read as a compound of a shorter
         # entry and a nonsense part ("tand" + "arst").
         typo = self._typo_hits(norm, raw)
         if typo:
-            return _Analysis(frozen, typo, phrases)
-        return _Analysis(frozen, self._compound_hits(unique), phrases)
+            return _Analysis(frozen, typo, phrases, seconds)
+        return _Analysis(frozen, self._compound_hits(unique), phrases, seconds)
 
     def _whole_hits(self, forms: Sequence[str]) -> tuple[Hit, ...]:
         # Forms are ordered from most to least trustworthy (as written, lemma, guessed
@@ -353,7 +415,7 @@ class LexiconIndex:
             if key[0] == norm[0] and _osa_distance_at_most_one(norm, key)
         )
         return _best_per_domain(
-            Hit(hit.domain, hit.term, hit.weight * TYPO_WEIGHT)
+            Hit(hit.domain, hit.term, hit.weight * TYPO_WEIGHT, hit.negatable)
             for key in keys
             for hit in self._words[key]
         )

@@ -36,6 +36,10 @@ class Term:
     compound: bool = True
     """Whether the entry also counts as part of a longer word (huur in huurachterstand).
     Off for short or ambiguous words ("huis" is in thuis, ziekenhuis, huiswerk)."""
+    negatable: bool = False
+    """Whether "geen"/"niet" before it cancels it. On for words that name a problem
+    ("geen schulden", "niet ziek"); off for resources, whose absence *is* the problem
+    ("geen internet", "geen verwarming")."""
 
     def __post_init__(self) -> None:
         if not term_key(self.text):
@@ -55,6 +59,10 @@ class Domain:
     terms: tuple[Term, ...]
     threshold: float = DEFAULT_THRESHOLD
     """Score from which a signal is tagged with this domain."""
+    cross_cutting: bool = False
+    """A domain about *how* people are helped or connected (services, participation) rather
+    than *what* they lack: it rarely is what a signal is mainly about, so it yields the
+    primary place to a concrete need of similar strength."""
 
     def __post_init__(self) -> None:
         if not DOMAIN_ID.fullmatch(self.id):

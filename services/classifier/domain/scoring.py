@@ -3,22 +3,39 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
-from schemas.v1 import ClassificationV1, DomainTagV1, EvidenceV1
+from schemas.v1 import ClassificationV1
 
-from .matcher import Match
+from .learned import LearnedModel
+from .model import Domain
 from .taxonomy import Taxonomy
+from .text import Token, tokenize
 
-LEXICON_VERSION: Final = "1"
-"""Bump when the matching or scoring rules change, so events show which build tagged them."""
+LEXICON_VERSION: Final = "3"
+"""Bump when the matching or scoring rules change, so events show which build tagged them.
+2: negation of problem words, taxonomy id in the version, learned model combined.
+3: primary domain by score, cross-cutting domains and where the evidence starts."""
+CROSS_CUTTING_FACTOR: Final = 0.8
+"""A cross-cutting domain (services, participation) competes for primary at this share of
+its score: "het OCMW antwoordt niet op mijn vraag voor huurhulp" is about housing."""
+EARLY_BONUS: Final = 0.2
+"""Up to this much is added for evidence at the very start of the text: people name what the
+signal is about first and its causes and consequences after ("schoolreis te duur" ->
+onderwijs, then inkomen)."""
 SCORE_DECIMALS: Final = 4
 
 
-def classifier_version(taxonomy: Taxonomy) -> str:
-    """E.g. ``lexicon-1+taxonomy-v1+3f2a9c1b``: rules, taxonomy version, content hash."""
-    return f"lexicon-{LEXICON_VERSION}+taxonomy-{taxonomy.version}+{taxonomy.fingerprint[:8]}"
+def classifier_version(taxonomy: Taxonomy, model: LearnedModel | None = None) -> str:
+    """E.g. ``lexicon-2+taxonomy-seinpost_v1-v1.1+3f2a9c1b+model-20261120T101500-37c-9a0b1c2d``:
+    rules, taxonomy id, version and content hash, and the learned model if any."""
+    version = (
+        f"lexicon-{LEXICON_VERSION}+taxonomy-{taxonomy.id}-{taxonomy.version}"
+        f"+{taxonomy.fingerprint[:8]}"
+    )
+    return f"{version}+model-{model.version}" if model is not None else version
 
 
 def saturate(total_weight: float) -> float:
@@ -30,45 +47,120 @@ def saturate(total_weight: float) -> float:
     return round(1.0 - math.exp(-total_weight), SCORE_DECIMALS)
 
 
-def classify(text: str, taxonomy: Taxonomy, *, classified_at: datetime) -> ClassificationV1:
+def classify(
+    text: str,
+    taxonomy: Taxonomy,
+    *,
+    classified_at: datetime,
+    model: LearnedModel | None = None,
+) -> ClassificationV1:
     """Tag ``text`` with the life domains of ``taxonomy`` it gives evidence for.
 
     Each distinct vocabulary entry counts once per domain (at its strongest), however often
     it recurs: ten mentions of "school" are not ten problems. Every occurrence is still
     listed as evidence. Nothing is forced: without a domain at its threshold the signal
     goes to a person (``needs_review``).
+
+    With a ``model`` learned from corrections (of this taxonomy only), each domain's score
+    is a blend of the vocabulary score and the model's probability, the model counting
+    more the more corrections it learned from; the words that moved the model show up as
+    evidence labelled "geleerd uit N correcties".
     """
+    if model is not None and (model.taxonomy_id != taxonomy.id or not model.intercepts):
+        model = None  # never apply what was learned under another taxonomy
     domains = taxonomy.domains
     weights: list[dict[str, float]] = [{} for _ in domains]
-    found: list[list[Match]] = [[] for _ in domains]
-    for match in taxonomy.index.find(text):
+    # Evidence stays plain tuples until we know which domains are tagged: most domains with
+    # a stray word never pass their threshold, and building validated objects for them was
+    # a large share of the classification time.
+    found: list[list[tuple[int, int, str]]] = [[] for _ in domains]
+    tokens = tokenize(text)
+    for match in taxonomy.index.find_in_tokens(tokens):
         hit = match.hit
         per_term = weights[hit.domain]
-        per_term[hit.term] = max(per_term.get(hit.term, 0.0), hit.weight)
-        found[hit.domain].append(match)
+        if per_term.get(hit.term, 0.0) < hit.weight:
+            per_term[hit.term] = hit.weight
+        found[hit.domain].append((match.start, match.end, hit.term))
 
-    scores = [saturate(sum(per_term.values())) for per_term in weights]
+    scores = [saturate(sum(per_term.values())) if per_term else 0.0 for per_term in weights]
+    if model is not None:
+        _blend(tokens, taxonomy, model, scores, found)
     tagged = sorted(
         (i for i, domain in enumerate(domains) if scores[i] >= domain.threshold),
         key=lambda i: (-scores[i], i),
     )
+    # One validation of plain data in pydantic-core is much cheaper than a Python-level
+    # model construction per tag and per piece of evidence.
+    primary = _primary(text, domains, tagged, scores, found)
+    if primary is not None:
+        # Primary first, the others by score: readers (and the eval) take the first tag as
+        # what the signal is mainly about.
+        tagged.sort(key=lambda i: domains[i].id != primary)
     tags = [
-        DomainTagV1(
-            domain=domains[i].id,
-            score=scores[i],
-            evidence=[
-                EvidenceV1(term=m.hit.term, matched=text[m.start : m.end], start=m.start, end=m.end)
-                for m in sorted(found[i], key=lambda m: (m.start, m.end, m.hit.term))
+        {
+            "domain": domains[i].id,
+            "score": scores[i],
+            "evidence": [
+                {"term": term, "matched": text[start:end], "start": start, "end": end}
+                for start, end, term in sorted(found[i])
             ],
-        )
+        }
         for i in tagged
     ]
-    return ClassificationV1(
-        classifier_version=classifier_version(taxonomy),
-        taxonomy_version=taxonomy.version,
-        domains=tags,
-        scores={domain.id: scores[i] for i, domain in enumerate(domains)},
-        primary_domain=tags[0].domain if tags else None,
-        needs_review=not tags,
-        classified_at=classified_at,
+    return ClassificationV1.model_validate(
+        {
+            "classifier_version": classifier_version(taxonomy, model),
+            "taxonomy_version": taxonomy.version,
+            "domains": tags,
+            "scores": {domain.id: scores[i] for i, domain in enumerate(domains)},
+            "primary_domain": primary,
+            "needs_review": not tagged,
+            "classified_at": classified_at,
+        }
     )
+
+
+def _primary(
+    text: str,
+    domains: Sequence[Domain],
+    tagged: list[int],
+    scores: list[float],
+    found: list[list[tuple[int, int, str]]],
+) -> str | None:
+    """The domain the signal is mainly about: among the tagged ones, the highest score, with
+    cross-cutting domains discounted and a bonus for evidence early in the text.
+
+    """
+    if not tagged:
+        return None
+    size = max(len(text), 1)
+
+    def rank(index: int) -> tuple[float, float]:
+        first = min((start for start, _, _ in found[index]), default=size)
+        factor = CROSS_CUTTING_FACTOR if domains[index].cross_cutting else 1.0
+        return scores[index] * factor + EARLY_BONUS * (1.0 - first / size), scores[index]
+
+    return domains[max(tagged, key=rank)].id
+
+
+def _blend(
+    tokens: list[Token],
+    taxonomy: Taxonomy,
+    model: LearnedModel,
+    scores: list[float],
+    found: list[list[tuple[int, int, str]]],
+) -> None:
+    predicted = model.predict(tokens)
+    share = model.share
+    label = model.evidence_label
+    for index, domain in enumerate(taxonomy.domains):
+        contribution = predicted.get(domain.id)
+        if contribution is None:
+            continue  # the model never saw this domain both ways: the vocabulary decides
+        probability, words = contribution
+        lexicon = scores[index]
+        # As LearnedModel.blend, inlined: it runs for every domain of every signal.
+        weight = share if probability > lexicon else share / 2
+        scores[index] = round(lexicon + weight * (probability - lexicon), SCORE_DECIMALS)
+        if probability >= 0.5:
+            found[index].extend((s, e, label) for s, e in words)

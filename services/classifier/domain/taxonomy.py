@@ -9,6 +9,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from schemas.vocabulary import LIFE_DOMAINS, GovernmentLevel
 
 from .matcher import LexiconIndex
-from .model import DEFAULT_THRESHOLD, Domain, Term, term_key
+from .model import DEFAULT_THRESHOLD, DOMAIN_ID, Domain, Term, term_key
 
 DEFAULT_TAXONOMY_FILE: Final = "taxonomy_v1.toml"
 _VERSION: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -32,6 +33,10 @@ class Taxonomy:
 
     version: str
     domains: tuple[Domain, ...]
+    id: str = "seinpost_v1"
+    """Identity of the vocabulary as a whole: corrections carry it (``taxonomy_id``) and are
+    only learned from by a classifier running the same taxonomy, so they never cross
+    networks that do not share one. A network with its own file gives it its own id."""
     neutral_words: tuple[str, ...] = ()
     """Words that are never evidence and never split into parts ("thuis", "netwerk" where
     a network does not want them counted)."""
@@ -41,6 +46,10 @@ class Taxonomy:
     give different classifier versions."""
 
     def __post_init__(self) -> None:
+        if not DOMAIN_ID.fullmatch(self.id):
+            raise ValueError(
+                f"taxonomy id {self.id!r} must be lower case letters, digits and _ (a slug)"
+            )
         if not _VERSION.fullmatch(self.version):
             raise ValueError(
                 f"taxonomy version {self.version!r} must be letters, digits, '.', '_' or '-'"
@@ -80,6 +89,7 @@ class Taxonomy:
 
 def _fingerprint(taxonomy: Taxonomy) -> str:
     content = {
+        "id": taxonomy.id,
         "version": taxonomy.version,
         "neutral_words": list(taxonomy.neutral_words),
         "domains": [
@@ -87,7 +97,8 @@ def _fingerprint(taxonomy: Taxonomy) -> str:
                 "id": d.id,
                 "levels": list(d.levels),
                 "threshold": d.threshold,
-                "terms": [[t.text, t.weight, t.compound] for t in d.terms],
+                "cross_cutting": d.cross_cutting,
+                "terms": [[t.text, t.weight, t.compound, t.negatable] for t in d.terms],
             }
             for d in taxonomy.domains
         ],
@@ -113,11 +124,14 @@ class _DomainFile(BaseModel):
     description: str
     levels: list[str]
     threshold: float | None = None
+    cross_cutting: bool = False
     terms: dict[str, float | _TermFile] = Field(default_factory=dict)
+    negatable: list[str] = Field(default_factory=list)
 
 
 class _TaxonomyFile(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+    id: str = "seinpost_v1"
     version: str
     default_threshold: float = DEFAULT_THRESHOLD
     neutral_words: list[str] = Field(default_factory=list)
@@ -151,9 +165,16 @@ def _explain(error: Any) -> str:
 
 
 def _domain(entry: _DomainFile, default_threshold: float) -> Domain:
+    negatable = {term_key(text) for text in entry.negatable}
+    known = {term_key(text) for text in entry.terms}
+    unknown = sorted(text for text in entry.negatable if term_key(text) not in known)
+    if unknown:
+        raise ValueError(f"domain {entry.id!r}: negatable word(s) {unknown} are not its terms")
     try:
         terms = tuple(
-            Term(text, spec) if isinstance(spec, float) else Term(text, spec.weight, spec.compound)
+            Term(text, spec, negatable=term_key(text) in negatable)
+            if isinstance(spec, float)
+            else Term(text, spec.weight, spec.compound, term_key(text) in negatable)
             for text, spec in entry.terms.items()
         )
     except ValueError as error:
@@ -165,6 +186,7 @@ def _domain(entry: _DomainFile, default_threshold: float) -> Domain:
         levels=cast(tuple[GovernmentLevel, ...], tuple(entry.levels)),
         threshold=default_threshold if entry.threshold is None else entry.threshold,
         terms=terms,
+        cross_cutting=entry.cross_cutting,
     )
 
 
@@ -182,6 +204,7 @@ def parse_taxonomy(toml_text: str) -> Taxonomy:
         raise ValueError("invalid taxonomy: " + "; ".join(problems)) from None
     try:
         return Taxonomy(
+            id=parsed.id,
             version=parsed.version,
             neutral_words=tuple(parsed.neutral_words),
             domains=tuple(_domain(d, parsed.default_threshold) for d in parsed.domains),
@@ -195,3 +218,10 @@ def load_default_taxonomy() -> Taxonomy:
     """The taxonomy shipped with the classifier (read once, then shared: it is immutable)."""
     resource = importlib.resources.files(__package__).joinpath(DEFAULT_TAXONOMY_FILE)
     return parse_taxonomy(resource.read_text(encoding="utf-8"))
+
+
+def load_taxonomy(path: Path | None) -> Taxonomy:
+    """A network's own taxonomy file, or the packaged default when ``path`` is None."""
+    if path is None:
+        return load_default_taxonomy()
+    return parse_taxonomy(path.read_text(encoding="utf-8"))

@@ -14,7 +14,8 @@ from typing import Final, NamedTuple
 
 import simplemma
 
-_WORD: Final = re.compile(r"[^\W_]+")
+_WORD_AND_GAP: Final = re.compile(r"([^\W_]+)([\W_]*)")
+_GAP_AND_WORD: Final = re.compile(r"([\W_]*)([^\W_]+)")
 # Only these may sit between the words of a multi-word term ("Kind en Gezin", "pro-deo"):
 # a full stop or comma between two words means they do not belong to one phrase.
 _PHRASE_JOINER: Final = re.compile(r"[\s\-\u2010\u2011'\u2019]+")
@@ -48,14 +49,31 @@ def fold(text: str) -> str:
     return "".join(_fold_char(c) for c in text)
 
 
+_FOLD_TABLE: dict[int, str] = {}
+"""str.translate table, filled as characters are met: folding a text is then one C call."""
+_UNEVEN: set[str] = set()
+"""Characters that fold to zero or several characters ("ß", combining accents)."""
+
+
 def _normalise_with_offsets(text: str) -> tuple[str, list[int] | None]:
     """The matching form of ``text`` and, per normalised character, its original offset.
 
-    ``None`` for the offsets means the identity mapping: the common all-ASCII case, where
-    lower-casing never changes the length.
+    ``None`` for the offsets means the identity mapping: the common case where every
+    character folds to exactly one character (all ASCII, or "é" -> "e").
     """
     if text.isascii():
         return text.lower(), None
+    chars = set(text)
+    table = _FOLD_TABLE
+    for char in chars:
+        if ord(char) not in table:
+            folded = _fold_char(char)
+            if len(folded) != 1:
+                _UNEVEN.add(char)
+            if len(table) < 65_536:
+                table[ord(char)] = folded
+    if chars.isdisjoint(_UNEVEN):
+        return text.translate(table), None
     pieces: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
@@ -66,28 +84,48 @@ def _normalise_with_offsets(text: str) -> tuple[str, list[int] | None]:
     return "".join(pieces), origin
 
 
+@functools.lru_cache(maxsize=4096)
+def _joins(gap: str) -> bool:
+    # Gaps repeat endlessly (" ", ", ", " - "): one regex test per distinct gap is enough.
+    return _PHRASE_JOINER.fullmatch(gap) is not None
+
+
 def tokenize(text: str) -> list[Token]:
     """Word tokens of ``text`` with offsets into ``text`` itself."""
     norm, origin = _normalise_with_offsets(text)
-    spans = [m.span() for m in _WORD.finditer(norm)]
     tokens: list[Token] = []
-    last = len(spans) - 1
-    for position, (n_start, n_end) in enumerate(spans):
-        if origin is None:
-            start, end = n_start, n_end
-        else:
-            start = origin[n_start]
-            # Extend over characters that folded to nothing (combining accents) so that the
-            # evidence shows "é" rather than a bare "e" when the text used a decomposed form.
-            end = origin[n_end] if n_end < len(origin) else len(text)
-            end = max(end, origin[n_end - 1] + 1)
-        joins_next = (
-            position < last
-            and _PHRASE_JOINER.fullmatch(norm, n_end, spans[position + 1][0]) is not None
-        )
-        tokens.append(
-            Token(start, end, norm[n_start:n_end], text[start:end].casefold(), joins_next)
-        )
+    append = tokens.append
+    if origin is None:
+        # Offsets are the identity. findall hands back (gap before, word) pairs in one C
+        # call; offsets are summed from their lengths.
+        ascii_text = text.isascii()
+        pairs = _GAP_AND_WORD.findall(norm)
+        last = len(pairs) - 1
+        position = 0
+        for index, (gap, word) in enumerate(pairs):
+            start = position + len(gap)
+            position = start + len(word)
+            joins = index < last and _joins(pairs[index + 1][0])
+            if ascii_text:
+                # Casefolding equals lower-casing: the raw form is the normalised one.
+                append(Token(start, position, word, word, joins))
+            else:
+                raw = text[start:position].casefold()
+                # Same object when equal: lets the matcher use its plain per-word cache.
+                append(Token(start, position, word, word if raw == word else raw, joins))
+        return tokens
+    for match in _WORD_AND_GAP.finditer(norm):
+        word, gap = match.groups()
+        n_start = match.start()
+        n_end = n_start + len(word)
+        start = origin[n_start]
+        # Extend over characters that folded to nothing (combining accents) so that the
+        # evidence shows "é" rather than a bare "e" when the text used a decomposed form.
+        end = origin[n_end] if n_end < len(origin) else len(text)
+        end = max(end, origin[n_end - 1] + 1)
+        append(Token(start, end, word, text[start:end].casefold(), _joins(gap)))
+    if tokens and tokens[-1].joins_next:
+        tokens[-1] = tokens[-1]._replace(joins_next=False)  # nothing follows the last word
     return tokens
 
 
@@ -168,3 +206,9 @@ def _candidate_stems(norm: str) -> list[str]:
     elif norm.endswith("e") and size - 1 >= 3:
         out.extend(_restore_base(norm[:-1]))  # zieke -> ziek, dure -> duur
     return out
+
+
+def warm_up() -> None:
+    """Load the lemmatiser's dictionary now (it loads lazily, taking about a second)."""
+    lemma.__wrapped__("kinderen")
+    is_known_word.__wrapped__("kinderen")
