@@ -18,7 +18,12 @@ import structlog
 
 from schemas.topics import municipality_key
 from schemas.v1 import PolicyBundleV1, policy_bundle_event
-from services.aggregator.domain.bundle import BundleScope, baseline_window, compile_bundle
+from services.aggregator.domain.bundle import (
+    BundleScope,
+    Compilation,
+    baseline_window,
+    compile_with_members,
+)
 from services.aggregator.domain.render import render_html
 from services.aggregator.periods import Period
 from services.aggregator.rendering import html_to_pdf
@@ -44,18 +49,19 @@ class CompiledBundle:
     html: str
 
 
-def themes_of(bundle: PolicyBundleV1) -> list[ThemeRow]:
-    """The themes a bundle shows, for decisions and feedback.
+def themes_of(compilation: Compilation) -> list[ThemeRow]:
+    """The themes a bundle shows, with their signals, for decisions and feedback.
 
-    The bundle does not name the signals of a theme (it is published), so ``signal_ids`` stay
-    empty until the bundle analysis hands the membership over beside the bundle.
+    The published bundle does not name the signals of a theme; the membership comes from the
+    compilation beside it and is stored only in ``theme_signals``.
     """
+    bundle = compilation.bundle
     return [
         ThemeRow(
             theme_id=theme.theme_id,
             label=theme.label,
             domain=theme.domain,
-            signal_ids=(),
+            signal_ids=compilation.theme_members.get(theme.theme_id, ()),
             terms=tuple(theme.shared_terms),
             signal_count=theme.signal_count.count or 0,
         )
@@ -80,9 +86,7 @@ def scope_for(group: SteeringGroup, period: Period, baseline_periods: int) -> Bu
     )
 
 
-async def _compile(
-    store: PostgresSignalStore, scope: BundleScope, *, version: int
-) -> PolicyBundleV1:
+async def _compile(store: PostgresSignalStore, scope: BundleScope, *, version: int) -> Compilation:
     period = Period(scope.period_start, scope.period_end)
     neighbourhoods = sorted(scope.neighbourhoods) if scope.neighbourhoods else None
     municipalities = sorted(scope.municipalities)
@@ -92,7 +96,7 @@ async def _compile(
         start, end = baseline_window(scope)
         baseline = await store.scope_signals(municipalities, start, end, neighbourhoods)
     previous = await store.previous_outcomes(scope.steering_group_id, period.start)
-    bundle = compile_bundle(
+    compilation = compile_with_members(
         scope,
         current,
         baseline,
@@ -101,6 +105,7 @@ async def _compile(
         bundle_id=uuid.uuid4(),
         version=version,
     )
+    bundle = compilation.bundle
     log.info(
         "bundle.compiled",
         bundle_id=str(bundle.bundle_id),
@@ -109,7 +114,7 @@ async def _compile(
         signals=len(current),
         baseline_signals=len(baseline),
     )
-    return bundle
+    return compilation
 
 
 async def compile_for_group(
@@ -135,14 +140,17 @@ async def compile_for_group(
         if scheduled and existing:
             return None
         version = existing + 1
-        bundle = await _compile(store, scope_for(group, period, baseline_periods), version=version)
+        compilation = await _compile(
+            store, scope_for(group, period, baseline_periods), version=version
+        )
+        bundle = compilation.bundle
         html = render_html(bundle)
         await store.save_bundle(
             bundle,
             steering_group_id=group.steering_group_id,
             version=version,
             trigger="scheduled" if scheduled else "on_demand",
-            themes=themes_of(bundle),
+            themes=themes_of(compilation),
             html=html,
         )
         return CompiledBundle(bundle, group.steering_group_id, version, html)
@@ -168,9 +176,10 @@ async def compile_ad_hoc(
         period_end=period_end,
         baseline_periods=0,
     )
-    bundle = await _compile(store, scope, version=1)
+    compilation = await _compile(store, scope, version=1)
+    bundle = compilation.bundle
     html = render_html(bundle)
-    await store.save_bundle(bundle, themes=themes_of(bundle), html=html)
+    await store.save_bundle(bundle, themes=themes_of(compilation), html=html)
     return CompiledBundle(bundle, None, 1, html)
 
 

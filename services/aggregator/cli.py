@@ -16,6 +16,7 @@ from schemas.vocabulary import LIFE_DOMAIN_LABELS
 from services.aggregator.periods import CADENCE_MONTHS, Period, parse_period
 from services.aggregator.settings import AggregatorSettings
 from services.aggregator.storage import Network, PostgresSignalStore, SteeringGroup, migrate
+from services.common.places import UnknownPlaceError, load_places, resolve_area
 from services.common.postgres import create_pool
 
 T = TypeVar("T")
@@ -111,6 +112,14 @@ def steering_group_add(
     places = [m.strip() for m in municipality if m.strip()]
     if not places or any(len(m) > 80 for m in places):
         raise typer.BadParameter("--municipality: minstens één gemeente, elk max. 80 tekens")
+    # The same list intake checks signals against: a group for a misspelt municipality would
+    # never get a signal. Aliases (pre-2025 names, French names) become the official name.
+    try:
+        area = resolve_area(
+            load_places(), places, [n.strip() for n in neighbourhood] if neighbourhood else None
+        )
+    except UnknownPlaceError as error:
+        raise typer.BadParameter(str(error)) from None
     unknown = [d for d in domain or [] if d not in LIFE_DOMAIN_LABELS]
     if unknown:
         raise typer.BadParameter(
@@ -133,8 +142,8 @@ def steering_group_add(
         steering_group_id=steering_group_id,
         name=name.strip(),
         network_id=network,
-        municipalities=tuple(places),
-        neighbourhoods=tuple(n.strip() for n in neighbourhood) if neighbourhood else None,
+        municipalities=area.municipalities,
+        neighbourhoods=area.neighbourhoods,
         domains_of_interest=tuple(domain) if domain else None,
         cadence=cadence,
         period_months=months,

@@ -33,7 +33,7 @@ from services.aggregator.bundling import compile_for_group, publish_bundle
 from services.aggregator.periods import parse_period
 from services.aggregator.scheduler import run_due
 from services.aggregator.settings import AggregatorSettings
-from services.aggregator.storage import PostgresSignalStore, SteeringGroup, ThemeRow, migrate
+from services.aggregator.storage import PostgresSignalStore, SteeringGroup, migrate
 from services.common.access import AccessStore, PrincipalKind
 from services.common.events import RecordRef
 from services.common.kafka import EventPublisher, Outgoing, create_broker, ensure_topics
@@ -418,8 +418,35 @@ async def running_api(settings: AggregatorSettings) -> AsyncIterator[str]:
 
 async def test_decisions_feedback_corrections_and_who_may_see_what(platform: Platform) -> None:
     store = platform.store
-    own = q3_signals(6, organisation="basisschool-de-regenboog")
-    others = q3_signals(6, organisation="caw-oost")
+    # Six signals on one problem from two organisations make a theme the bundle shows; the
+    # other six are about different problems, three each, too few for a theme.
+    trip = q3_signals(3, organisation="basisschool-de-regenboog") + q3_signals(
+        3, organisation="caw-oost"
+    )
+    mould = [
+        classified_signal(
+            submitted_signal(
+                observed_on=date(2026, 8, 3 + i),
+                organisation="basisschool-de-regenboog",
+                text=f"Schimmel op de muren van de slaapkamer in blok {i}, de kinderen hoesten.",
+            ),
+            ("wonen",),
+        )
+        for i in range(3)
+    ]
+    doctor = [
+        classified_signal(
+            submitted_signal(
+                observed_on=date(2026, 8, 5 + i),
+                organisation="caw-oost",
+                text=f"Gezin {i} stelt het bezoek aan de tandarts uit wegens de kosten.",
+            ),
+            ("gezondheid",),
+        )
+        for i in range(3)
+    ]
+    own = trip[:3] + mould
+    others = trip[3:] + doctor
     antwerp = q3_signals(1, organisation="caw-oost", municipality="Antwerpen")
     everything = own + others + antwerp
     await store.store_classified([(ref(i), c) for i, c in enumerate(everything)])
@@ -431,21 +458,26 @@ async def test_decisions_feedback_corrections_and_who_may_see_what(platform: Pla
     )
     group = await store.steering_group("gent")
     assert group is not None
+    earlier = await compile_for_group(store, group, Q3, scheduled=False, baseline_periods=0)
+    assert earlier is not None
+    # The membership comes from the compilation itself, stored beside the bundle.
     compiled = await compile_for_group(store, group, Q3, scheduled=False, baseline_periods=0)
     assert compiled is not None
-    # Themes come from the bundle analysis; here one theme is stored beside a fresh bundle.
-    themed = compiled.bundle.model_copy(update={"bundle_id": uuid.uuid4()})
-    in_theme = [c.signal.signal_id for c in own[:3] + others[:3]]
-    await store.save_bundle(
-        themed,
-        steering_group_id="gent",
-        version=2,
-        themes=[
-            ThemeRow(
-                "onderwijs-schooluitstap", "Schooluitstap te duur", "onderwijs", tuple(in_theme)
-            )
-        ],
+    assert compiled.version == 2
+    themed = compiled.bundle
+    [shown_theme] = [t for section in themed.domains for t in section.themes]
+    assert shown_theme.domain == "onderwijs"
+    assert shown_theme.signal_count.count == 6
+    theme_id = shown_theme.theme_id
+    # The published bundle never names a signal.
+    published = themed.model_dump_json()
+    assert not any(str(c.signal.signal_id) in published for c in everything)
+    stored_members = await platform.pool.fetch(
+        "SELECT signal_id FROM theme_signals WHERE bundle_id = $1 AND theme_id = $2",
+        themed.bundle_id,
+        theme_id,
     )
+    assert {r["signal_id"] for r in stored_members} == {c.signal.signal_id for c in trip}
     await store.mark_bundle_published(themed)
     other_group = await store.steering_group("antwerpen")
     assert other_group is not None
@@ -494,12 +526,12 @@ async def test_decisions_feedback_corrections_and_who_may_see_what(platform: Pla
         foreign = f"{bundles}/{antwerp_bundle.bundle.bundle_id}"
         assert (await client.get(foreign, headers=auth(gent))).status_code == 404
         themes = await client.get("/v1/steering-groups/gent/themes", headers=auth(gent))
-        assert [t["theme_id"] for t in themes.json()["themes"]] == ["onderwijs-schooluitstap"]
+        assert [t["theme_id"] for t in themes.json()["themes"]] == [theme_id]
         assert (
             await client.get("/v1/steering-groups/gent/themes", headers=auth(antwerpen))
         ).status_code == 403
 
-        decide = "/v1/steering-groups/gent/themes/onderwijs-schooluitstap/decisions"
+        decide = f"/v1/steering-groups/gent/themes/{theme_id}/decisions"
         first = await client.post(
             decide, headers=auth(gent), json={"status": "in_behandeling", "owner": "OCMW"}
         )
@@ -521,7 +553,7 @@ async def test_decisions_feedback_corrections_and_who_may_see_what(platform: Pla
             ({"status": "misschien"}, gent, 422),
         ]:
             assert (await client.post(decide, headers=auth(who), json=body)).status_code == code
-        unknown_theme = decide.replace("onderwijs-schooluitstap", "bestaat-niet")
+        unknown_theme = decide.replace(theme_id, "bestaat-niet")
         assert (
             await client.post(unknown_theme, headers=auth(gent), json={"status": "geen_actie"})
         ).status_code == 404
@@ -544,12 +576,23 @@ async def test_decisions_feedback_corrections_and_who_may_see_what(platform: Pla
         items = {s["signal_id"]: s for s in feedback.json()["signals"]}
         assert set(items) == {str(c.signal.signal_id) for c in own}
         placed = [s for s in items.values() if s["themes"]]
-        assert {s["signal_id"] for s in placed} == {str(c.signal.signal_id) for c in own[:3]}
-        assert all(s["themes"][0]["decision"]["status"] == "doorgestuurd_stad" for s in placed)
+        assert {s["signal_id"] for s in placed} == {str(c.signal.signal_id) for c in trip[:3]}
+        assert all(
+            [t["theme_id"] for t in s["themes"]] == [theme_id]
+            and s["themes"][0]["decision"]["status"] == "doorgestuurd_stad"
+            for s in placed
+        )
+        # Another organisation's signals in the same theme never show up.
+        assert not {str(c.signal.signal_id) for c in others + antwerp} & set(items)
+        assert str(trip[3].signal.signal_id) not in feedback.text
         theirs = (await client.get("/v1/feedback", headers=auth(caw))).json()
         assert {s["signal_id"] for s in theirs["signals"]} == {
             str(c.signal.signal_id) for c in others + antwerp
         }
+        assert {s["signal_id"] for s in theirs["signals"] if s["themes"]} == {
+            str(c.signal.signal_id) for c in trip[3:]
+        }
+        assert str(trip[0].signal.signal_id) not in str(theirs)
         assert (await client.get("/v1/feedback", headers=auth(gent))).status_code == 403
         assert (await client.get("/v1/feedback")).status_code == 401
 

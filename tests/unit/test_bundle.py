@@ -10,15 +10,22 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas.v1 import CountCellV1, KnowledgeType, PolicyBundleV1
+from schemas.v1 import CountCellV1, KnowledgeType, PolicyBundleV1, TrendV1
 from services.aggregator.domain.bundle import (
     BundleScope,
     PreviousThemeOutcome,
     SignalRecord,
     baseline_window,
     compile_bundle,
+    compile_with_members,
 )
-from services.aggregator.domain.disclosure import Raw, hidden_is_safe, protect_partition
+from services.aggregator.domain.disclosure import (
+    Margin,
+    Raw,
+    hidden_is_safe,
+    protect_partition,
+    protect_table,
+)
 from services.aggregator.domain.escalation import advise
 from services.aggregator.domain.text import theme_terms
 from services.aggregator.domain.themes import DEFAULT_THRESHOLD, group_texts, pair_scores
@@ -221,6 +228,43 @@ def test_a_theme_with_counts_sources_trend_and_advice() -> None:
     assert mould.theme_id in bundle.new_theme_ids
 
 
+def test_membership_names_the_signals_of_shown_themes_only_and_stays_out_of_the_json() -> None:
+    trip = [record(organisation=f"org-{i % 3}") for i in range(7)]
+    # Two small domains, so their hidden counts protect each other and the theme stays shown.
+    small = [record(MOULD, domain="wonen") for _ in range(3)] + [
+        record("Geen geld voor de tandarts.", domain="gezondheid") for _ in range(3)
+    ]
+    earlier = [record(observed_on=date(2026, 5, 2)) for _ in range(2)]
+    result = compile_with_members(
+        scope(), trip + small, earlier, [], compiled_at=NOW, bundle_id=uuid.uuid4()
+    )
+    [shown] = themes_of(result.bundle)
+    # This period's signals only; the hidden small groups have no theme a reader could see.
+    assert set(result.theme_members) == {shown.theme_id}
+    assert set(result.theme_members[shown.theme_id]) == {r.signal_id for r in trip}
+    body = result.bundle.model_dump_json()
+    assert not any(str(r.signal_id) in body for r in trip + small + earlier)
+
+
+def test_examples_never_repeat_nearly_the_same_text() -> None:
+    copied = [
+        record(f"De schooluitstap naar zee is te duur, {n} ouders kunnen de schooluitstap niet "
+               "betalen.", organisation=f"org-{n}")
+        for n in range(2, 8)
+    ]  # fmt: skip
+    other = [
+        record(
+            "Ouders vragen een afbetalingsplan voor de schooluitstap, de uitstap is te duur.",
+            organisation="org-x",
+        )
+        for _ in range(2)
+    ]
+    bundle = compile_(copied + other)
+    [theme] = themes_of(bundle)
+    assert 1 <= len(theme.examples) <= 2
+    assert sum("zee is te duur" in e for e in theme.examples) == 1
+
+
 def test_a_returning_theme_keeps_its_id_and_shows_the_decision() -> None:
     old = PreviousThemeOutcome(
         theme_id="thema-1",
@@ -351,6 +395,117 @@ def test_no_small_group_is_shown_or_recoverable_from_any_total(
         assert all(len(e) > 0 for e in theme.examples)
 
 
+# The current quarter (offset 0) and the four before it, the scope's baseline.
+QUARTER_DAYS = [
+    date(2026, 11, 3),
+    date(2026, 8, 3),
+    date(2026, 5, 3),
+    date(2026, 2, 3),
+    date(2025, 11, 3),
+]
+
+
+def line_leaks(total: int, parts: list[CountCellV1], minimum: int) -> bool:
+    """Whether a reader who knows a line's shown total learns a group below the minimum.
+
+    The line may also hold signals no cell shows (the rest of a domain, signals without a
+    domain): what the shown cells do not explain is either nothing, or at least `minimum`
+    signals spread so that no hidden cell is pinned down.
+    """
+    remainder = total - sum(c.count or 0 for c in parts if not c.suppressed)
+    hidden_cells = sum(1 for c in parts if c.suppressed)
+    return (hidden_cells > 0 or remainder > 0) and remainder < minimum
+
+
+def assert_trend_is_protected(trend: TrendV1, current: CountCellV1, minimum: int) -> None:
+    past = [p.count for p in trend.series[:-1]]
+    for c in [*past, trend.previous, trend.baseline]:
+        assert c.count is None or c.count == 0 or c.count >= minimum
+    if past:
+        assert trend.previous == past[-1].model_copy(
+            update={"key": "vorige", "label": "Vorige periode"}
+        )
+    # The baseline is the sum of the earlier points: neither may give the other away.
+    if trend.baseline.suppressed:
+        assert any(c.suppressed for c in past)
+    else:
+        assert hidden_is_safe(past, trend.baseline.count or 0, minimum)
+    # A direction or test result is only shown when the counts it compares are.
+    if trend.direction == "stijgend" or trend.p_value is not None or trend.rate_ratio is not None:
+        assert not current.suppressed
+        assert not trend.baseline.suppressed
+    if trend.direction in ("dalend", "stabiel"):
+        assert not current.suppressed
+        assert not trend.previous.suppressed
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(TEXTS),
+            st.sampled_from(["onderwijs", "wonen", None]),
+            st.sampled_from(range(len(QUARTER_DAYS))),
+        ),
+        max_size=70,
+    ),
+    st.integers(min_value=2, max_value=7),
+)
+def test_earlier_periods_and_trends_never_give_a_small_group_away(
+    rows: list[tuple[str, str | None, int]], minimum: int
+) -> None:
+    records = [
+        record(text, domain=domain, organisation=f"o{i % 4}", observed_on=QUARTER_DAYS[q])
+        for i, (text, domain, q) in enumerate(rows)
+    ]
+    current = [r for r, (_, _, q) in zip(records, rows, strict=True) if q == 0]
+    baseline = [r for r, (_, _, q) in zip(records, rows, strict=True) if q > 0]
+    bundle = compile_(current, baseline, minimum=minimum)
+    quarters = range(1, len(QUARTER_DAYS))
+
+    def true_count(q: int, domain: str | None = None, texts: set[str] | None = None) -> int:
+        return sum(
+            1
+            for text, d, quarter in rows
+            if quarter == q and (domain is None or d == domain) and (texts is None or text in texts)
+        )
+
+    total_points = [p.count for p in bundle.trend[:-1]]
+    for index, q in enumerate(reversed(quarters)):
+        # Each earlier quarter: the domains against the quarter's total.
+        point = total_points[index]
+        assert point.count is None or point.count == 0 or point.count >= minimum
+        if not point.suppressed:
+            parts = [s.trend.series[index].count for s in bundle.domains]
+            assert not line_leaks(true_count(q), parts, minimum)
+    if not any(p.suppressed for p in total_points):
+        baselines = [s.trend.baseline for s in bundle.domains]
+        assert not line_leaks(len(baseline), baselines, minimum)
+    for section in bundle.domains:
+        assert_trend_is_protected(section.trend, section.count, minimum)
+        for theme in section.themes:
+            assert_trend_is_protected(theme.trend, theme.signal_count, minimum)
+            if theme.is_rising:
+                assert not theme.signal_count.suppressed
+                assert not theme.trend.baseline.suppressed
+        if section.details_hidden or not section.themes:
+            continue
+        # Each earlier quarter: the domain's themes against the domain's count.
+        for index, domain_point in enumerate(section.trend.series[:-1]):
+            if not domain_point.count.suppressed:
+                parts = [t.trend.series[index].count for t in section.themes]
+                assert not line_leaks(domain_point.count.count or 0, parts, minimum)
+        if not section.trend.baseline.suppressed:
+            parts = [t.trend.baseline for t in section.themes]
+            assert not line_leaks(section.trend.baseline.count or 0, parts, minimum)
+        # The theme's earlier counts are the true ones where shown (texts identify a theme).
+        for theme in section.themes:
+            texts = set(theme.examples)
+            for index, q in enumerate(reversed(quarters)):
+                shown = theme.trend.series[index].count
+                assert shown.suppressed or shown.count == true_count(q, section.domain, texts)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=30), min_size=1, max_size=8), st.integers(2, 10))
 def test_protect_partition_never_leaves_a_recoverable_cell(counts: list[int], minimum: int) -> None:
@@ -362,6 +517,49 @@ def test_protect_partition_never_leaves_a_recoverable_cell(counts: list[int], mi
         assert hidden_is_safe(cells, total, minimum)
     for cell_, true in zip(cells, counts, strict=True):
         assert cell_.suppressed or cell_.count == true
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.integers(min_value=0, max_value=12), min_size=3, max_size=3),
+        min_size=1,
+        max_size=5,
+    ),
+    st.integers(2, 7),
+)
+def test_protect_table_protects_rows_columns_and_baselines(
+    table: list[list[int]], minimum: int
+) -> None:
+    columns = [sum(column) for column in zip(*table, strict=True)]
+    margins = [Margin(c, shown=not 0 < c < minimum) for c in columns]
+    grand = sum(columns)
+    hide, hide_base = protect_table(
+        table, minimum, column_totals=margins, grand_total=Margin(grand, shown=grand >= minimum)
+    )
+
+    def cells(values: list[int], hidden_flags: list[bool]) -> list[CountCellV1]:
+        return [
+            CountCellV1(key=str(i), label="", count=None if h else v, suppressed=h)
+            for i, (v, h) in enumerate(zip(values, hidden_flags, strict=True))
+        ]
+
+    for row, row_hidden, base_hidden in zip(table, hide, hide_base, strict=True):
+        assert all(h or not 0 < v < minimum for v, h in zip(row, row_hidden, strict=True))
+        if base_hidden:
+            assert any(row_hidden)
+        else:
+            assert hidden_is_safe(cells(row, row_hidden), sum(row), minimum)
+    for p, margin in enumerate(margins):
+        column = [row[p] for row in table]
+        flags = [row_hidden[p] for row_hidden in hide]
+        if margin.shown:
+            assert not line_leaks(margin.count, cells(column, flags), minimum)
+        else:
+            assert all(h or v == 0 for v, h in zip(column, flags, strict=True))
+    baselines = [sum(row) for row in table]
+    if grand >= minimum:
+        assert not line_leaks(grand, cells(baselines, hide_base), minimum)
 
 
 def test_no_organisation_or_small_neighbourhood_reaches_the_json() -> None:

@@ -86,3 +86,20 @@ def test_pdf_is_a_multi_page_a4_document_with_the_title() -> None:
     assert "Beleidsbundel" in text
     assert "Stuurgroep Gent" in text
     assert TRIP.split()[1] in text  # an example signal made it to paper
+
+
+def test_theme_cards_count_in_the_singular_when_there_is_one() -> None:
+    one_place = [record(organisation="o1", neighbourhood="Rabot") for _ in range(6)]
+    bundle = compile_bundle(scope(), one_place, [], [], compiled_at=NOW, bundle_id=uuid.uuid4())
+    html = render_html(bundle)
+    assert "1 wijk in 1 gemeente" in html
+    assert "1 organisatie, 1 rol, 1 vindplaats" in html
+    assert "1 gemeenten" not in html
+    spread = [
+        record(organisation=f"o{i}", neighbourhood=["Rabot", "Muide"][i % 2]) for i in range(8)
+    ]
+    html = render_html(
+        compile_bundle(scope(), spread, [], [], compiled_at=NOW, bundle_id=uuid.uuid4())
+    )
+    assert "2 wijken in 1 gemeente" in html
+    assert "8 organisaties" in html

@@ -50,7 +50,14 @@ from schemas.vocabulary import (
     VINDPLAATSEN,
     label,
 )
-from services.aggregator.domain.disclosure import Raw, cell, hidden, protect_partition
+from services.aggregator.domain.disclosure import (
+    Margin,
+    Raw,
+    cell,
+    hidden,
+    protect_partition,
+    protect_table,
+)
 from services.aggregator.domain.escalation import advise
 from services.aggregator.domain.text import theme_terms
 from services.aggregator.domain.themes import (
@@ -239,67 +246,89 @@ def _match_previous(themes: list[_Theme], previous: Sequence[PreviousThemeOutcom
         themes[t_index].theme_id = previous[p_index].theme_id
 
 
-def _series(
-    records: Iterable[SignalRecord],
-    periods: list[Period],
-    min_group_size: int,
-    current_cell: CountCellV1,
-) -> list[PeriodCountV1]:
-    """Oldest first; the last point is the (already protected) current cell."""
-    counts = Counter[int]()
+def _past_counts(records: Iterable[SignalRecord], periods: list[Period]) -> list[int]:
+    """Signals per earlier period, newest period first (as ``periods``)."""
+    counts = [0] * len(periods)
     for record in records:
         for index, period in enumerate(periods):
             if period.contains(record.observed_on):
                 counts[index] += 1
                 break
-    points = [
-        PeriodCountV1(
-            period_start=p.start,
-            period_end=p.end,
-            label=p.label(),
-            count=cell(f"p{i}", p.label(), counts[i], min_group_size),
-        )
-        for i, p in enumerate(periods)
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class _Past:
+    """A row of a protected earlier-periods table: counts and what of them may be shown."""
+
+    counts: list[int]
+    hidden: list[bool]
+    baseline_hidden: bool
+
+    def cells(self, periods: list[Period]) -> list[CountCellV1]:
+        return [
+            hidden(f"p{i}", p.label()) if self.hidden[i] else cell(f"p{i}", p.label(), n, 1)
+            for i, (p, n) in enumerate(zip(periods, self.counts, strict=True))
+        ]
+
+    def baseline(self) -> CountCellV1:
+        if self.baseline_hidden:
+            return hidden("basislijn", "Basislijn")
+        return cell("basislijn", "Basislijn", sum(self.counts), 1)
+
+
+def _protect_past(
+    rows: list[list[int]], minimum: int, totals: list[CountCellV1], grand: Margin
+) -> list[_Past]:
+    margins = [Margin(c.count or 0, not c.suppressed) for c in totals]
+    hidden_cells, hidden_baselines = protect_table(
+        rows, minimum, column_totals=margins, grand_total=grand
+    )
+    return [
+        _Past(row, hide, base)
+        for row, hide, base in zip(rows, hidden_cells, hidden_baselines, strict=True)
     ]
-    points.reverse()
-    return points
 
 
 def _trend(
     current_cell: CountCellV1,
     current_count: int,
-    baseline_records: Sequence[SignalRecord],
+    past: _Past,
     scope: BundleScope,
     current_period: Period,
     periods: list[Period],
     *,
     is_new: bool,
 ) -> TrendV1:
-    minimum = scope.min_group_size
-    previous_count = sum(
-        1 for r in baseline_records if periods and periods[0].contains(r.observed_on)
-    )
-    baseline_count = len(baseline_records)
+    """Trend of a domain or theme; every count and every conclusion from counts is shown only
+    when the counts behind it are (a direction or p-value could otherwise narrow a hidden
+    count down)."""
+    baseline_count = sum(past.counts)
     baseline_days = sum(p.days for p in periods)
-    previous_cell = cell("vorige", "Vorige periode", previous_count, minimum)
-    baseline_cell = cell("basislijn", "Basislijn", baseline_count, minimum)
+    points = past.cells(periods)
+    previous_cell = points[0] if points else cell("vorige", "Vorige periode", 0, 1)
+    previous_cell = previous_cell.model_copy(update={"key": "vorige", "label": "Vorige periode"})
+    baseline_cell = past.baseline()
     test = rising_test(
         current_count, current_period.days, baseline_count, baseline_days, alpha=scope.alpha
     )
-    # The p-value and ratio are functions of both counts: shown only when both counts are,
-    # or a suppressed count could be solved back from them.
-    visible = not current_cell.suppressed and not baseline_cell.suppressed
+    against_baseline = not current_cell.suppressed and not baseline_cell.suppressed
+    against_previous = not current_cell.suppressed and not previous_cell.suppressed
     if is_new:
         direction = "nieuw"
-    elif test.rising:
+    elif test.rising and against_baseline:
         direction = "stijgend"
-    elif current_cell.suppressed or previous_cell.suppressed:
+    elif not against_previous or (test.rising and not against_baseline):
         direction = "onbekend"
-    elif (current_cell.count or 0) < previous_count * 0.8:
+    elif (current_cell.count or 0) < (previous_cell.count or 0) * 0.8:
         direction = "dalend"
     else:
         direction = "stabiel"
-    series = _series(baseline_records, periods, minimum, current_cell)
+    series = [
+        PeriodCountV1(period_start=p.start, period_end=p.end, label=p.label(), count=c)
+        for p, c in zip(periods, points, strict=True)
+    ]
+    series.reverse()
     series.append(
         PeriodCountV1(
             period_start=current_period.start,
@@ -313,32 +342,43 @@ def _trend(
         baseline=baseline_cell,
         baseline_days=baseline_days,
         direction=direction,
-        p_value=round(test.p_value, 4) if visible and baseline_count else None,
-        rate_ratio=round(test.rate_ratio, 2) if visible and test.rate_ratio is not None else None,
+        p_value=round(test.p_value, 4) if against_baseline and baseline_count else None,
+        rate_ratio=(
+            round(test.rate_ratio, 2) if against_baseline and test.rate_ratio is not None else None
+        ),
         series=series,
     )
 
 
+NEAR_DUPLICATE: Final = 0.8
+"""Jaccard overlap of their lemmas above which two example texts say the same thing."""
+
+
 def _examples(theme: _Theme, positions: dict[uuid.UUID, int]) -> list[str]:
-    """Up to three typical texts, from different organisations where possible."""
+    """Up to three typical texts, from different organisations where possible, and never two
+    that say nearly the same thing (a copied message with another number still repeats)."""
     rank = {position: order for order, position in enumerate(theme.group.representatives)}
     ordered = sorted(theme.current, key=lambda r: rank.get(positions[r.signal_id], 1 << 30))
     chosen: list[str] = []
+    chosen_terms: list[set[str]] = []
     seen_organisations: set[str] = set()
-    seen_texts: set[str] = set()
     for prefer_new_source in (True, False):
         for record in ordered:
             if len(chosen) == MAX_EXAMPLES:
                 return chosen
+            if prefer_new_source and record.organisation in seen_organisations:
+                continue
             text = " ".join(record.text.split())
-            if text in seen_texts or (
-                prefer_new_source and record.organisation in seen_organisations
+            terms = set((record.terms if record.terms is not None else theme_terms(text)).split())
+            terms = terms or {text.casefold()}
+            if any(
+                len(terms & other) / len(terms | other) >= NEAR_DUPLICATE for other in chosen_terms
             ):
                 continue
             if len(text) > EXAMPLE_MAX_CHARS:
                 text = text[: EXAMPLE_MAX_CHARS - 1].rsplit(" ", 1)[0] + " …"
             chosen.append(text)
-            seen_texts.add(" ".join(record.text.split()))
+            chosen_terms.append(terms)
             seen_organisations.add(record.organisation)
     return chosen
 
@@ -354,6 +394,19 @@ def _show(c: CountCellV1, minimum: int) -> str:
 # --- compile ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Compilation:
+    """A bundle and what only the aggregator may know about it.
+
+    ``theme_members`` maps each theme the bundle shows to the ids of its signals in this period.
+    It never goes into the bundle (which is published); it is stored beside it so an
+    organisation can be told which themes its own signals ended up in (terugkoppeling).
+    """
+
+    bundle: PolicyBundleV1
+    theme_members: dict[str, tuple[uuid.UUID, ...]]
+
+
 def compile_bundle(
     scope: BundleScope,
     current: Sequence[SignalRecord],
@@ -364,6 +417,28 @@ def compile_bundle(
     bundle_id: uuid.UUID,
     version: int = 1,
 ) -> PolicyBundleV1:
+    """The bundle alone; see ``compile_with_members`` for the theme membership."""
+    return compile_with_members(
+        scope,
+        current,
+        baseline,
+        previous,
+        compiled_at=compiled_at,
+        bundle_id=bundle_id,
+        version=version,
+    ).bundle
+
+
+def compile_with_members(
+    scope: BundleScope,
+    current: Sequence[SignalRecord],
+    baseline: Sequence[SignalRecord],
+    previous: Sequence[PreviousThemeOutcome],
+    *,
+    compiled_at: datetime,
+    bundle_id: uuid.UUID,
+    version: int = 1,
+) -> Compilation:
     minimum = scope.min_group_size
     municipalities = frozenset(_fold(m) for m in scope.municipalities)
     period = scope.period
@@ -477,8 +552,24 @@ def compile_bundle(
     baseline_by_domain: dict[str, list[SignalRecord]] = defaultdict(list)
     for record in before:
         main = _main_domain(record, interest)
-        if main is not None:
-            baseline_by_domain[main].append(record)
+        baseline_by_domain[main if main is not None else NEEDS_REVIEW_KEY].append(record)
+    # Earlier periods form linked tables (total by period, domains by period, themes by
+    # period, each row summed into a baseline): protected together, top down.
+    total_points = [
+        cell(f"p{i}", p.label(), n, minimum)
+        for i, (p, n) in enumerate(zip(periods, _past_counts(before, periods), strict=True))
+    ]
+    past_rows = [
+        _past_counts(baseline_by_domain[key], periods)
+        for key in [*(r.key for r in domain_raws), NEEDS_REVIEW_KEY]
+    ]
+    domain_past = dict(
+        zip(
+            (r.key for r in domain_raws),
+            _protect_past(past_rows, minimum, total_points, Margin(len(before), shown=True)),
+            strict=False,
+        )
+    )
     previous_ids = {p.theme_id for p in previous}
     sections: list[DomainSectionV1] = []
     theme_models: dict[str, ThemeV1] = {}
@@ -512,15 +603,32 @@ def compile_bundle(
             other = cells.pop()
             for theme, theme_cell in zip(shown, cells, strict=True):
                 theme.cell = theme_cell
+        domain_row = domain_past[domain]
+        theme_rows = [_past_counts(t.baseline, periods) for t in shown]
+        rest_row = (
+            [
+                total - sum(column)
+                for total, *column in zip(domain_row.counts, *theme_rows, strict=True)
+            ]
+            if theme_rows
+            else list(domain_row.counts)
+        )
+        theme_past = _protect_past(
+            [*theme_rows, rest_row],
+            minimum,
+            domain_row.cells(periods),
+            Margin(sum(domain_row.counts), shown=not domain_row.baseline_hidden),
+        )
         models = [
-            _theme_model(theme, scope, period, periods, previous_ids, positions) for theme in shown
+            _theme_model(theme, past, scope, period, periods, previous_ids, positions)
+            for theme, past in zip(shown, theme_past, strict=False)
         ]
         for model in models:
             theme_models[model.theme_id] = model
         domain_trend = _trend(
             domain_cell,
             raw.count,
-            baseline_by_domain[domain],
+            domain_row,
             scope,
             period,
             periods,
@@ -569,7 +677,11 @@ def compile_bundle(
         )
 
     # Trend of the total.
-    total_series = _series(before, periods, minimum, total_cell)
+    total_series = [
+        PeriodCountV1(period_start=p.start, period_end=p.end, label=p.label(), count=c)
+        for p, c in zip(periods, total_points, strict=True)
+    ]
+    total_series.reverse()
     total_series.append(
         PeriodCountV1(
             period_start=period.start, period_end=period.end, label=period.label(), count=total_cell
@@ -609,7 +721,7 @@ def compile_bundle(
     summary = _summary(
         total_cell, needs_review_cell, sections, all_themes, previous_models, minimum, period
     )
-    return PolicyBundleV1(
+    bundle = PolicyBundleV1(
         bundle_id=bundle_id,
         version=version,
         title=f"Beleidsbundel {scope.steering_group_name} — {period.label()}",
@@ -635,10 +747,18 @@ def compile_bundle(
         method_note=_method_note(scope, periods),
         suppression_note=note,
     )
+    # Only themes the bundle shows: a theme that stayed hidden has no id a reader could use.
+    theme_members = {
+        theme.theme_id: tuple(r.signal_id for r in theme.current)
+        for theme in themes
+        if theme.theme_id in theme_models
+    }
+    return Compilation(bundle, theme_members)
 
 
 def _theme_model(
     theme: _Theme,
+    past: _Past,
     scope: BundleScope,
     period: Period,
     periods: list[Period],
@@ -686,7 +806,7 @@ def _theme_model(
         advice = type(advice)(advice.level, reason)
     vindplaatsen = Counter(r.vindplaats for r in records)
     is_new = not theme.baseline and theme.theme_id not in previous_ids
-    trend = _trend(theme.cell, len(records), theme.baseline, scope, period, periods, is_new=is_new)
+    trend = _trend(theme.cell, len(records), past, scope, period, periods, is_new=is_new)
     label_terms = theme.shared[:3] or ["(geen gedeelde woorden)"]
     return ThemeV1(
         theme_id=theme.theme_id,

@@ -47,7 +47,13 @@ def show_trend(trend: TrendV1) -> str:
     return text
 
 
+def plural(count: int, one: str, many: str) -> str:
+    """ "1 gemeente", "3 gemeenten"."""
+    return f"{count} {one if count == 1 else many}"
+
+
 _ENVIRONMENT.filters["n"] = show_count
+_ENVIRONMENT.filters["plural"] = plural
 _ENVIRONMENT.filters["trend"] = show_trend
 _ENVIRONMENT.filters["d"] = lambda day: day.strftime("%d-%m-%Y")
 _ENVIRONMENT.filters["domain"] = lambda key: label(LIFE_DOMAIN_LABELS, key)

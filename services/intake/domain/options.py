@@ -10,8 +10,10 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from schemas.topics import municipality_key
 from schemas.v1 import TEXT_MAX_LENGTH, AgeBand, KnowledgeType, SignalSubmissionV1
+from services.common.places import Municipality, parse_municipalities, place_key
+
+__all__ = ["Choice", "IntakeOptions", "Municipality", "check_choices", "parse_options"]
 
 Problem = tuple[str, str, str]  # (field, code, Dutch message)
 
@@ -22,17 +24,8 @@ class Choice:
     label: str
 
 
-@dataclass(frozen=True, slots=True)
-class Municipality:
-    name: str
-    region: str
-    aliases: tuple[str, ...] = ()
-    neighbourhoods: tuple[str, ...] = ()  # empty: any neighbourhood name is accepted
-
-
-def _key(name: str) -> str:
-    # The same normalisation as the Kafka record key, so "gent " and "Gent" are one place.
-    return municipality_key(name).decode("utf-8")
+# The municipalities are shared with the aggregator (a steering group's area): one model.
+_key = place_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,15 +96,7 @@ def parse_options(text: str) -> IntakeOptions:
             name: tuple(Choice(str(item["id"]), str(item["label"])) for item in document[name])
             for name in _PICK_LISTS
         }
-        municipalities = tuple(
-            Municipality(
-                name=str(item["name"]),
-                region=str(item.get("region", "")),
-                aliases=tuple(str(alias) for alias in item.get("aliases", ())),
-                neighbourhoods=tuple(str(n) for n in item.get("neighbourhoods", ())),
-            )
-            for item in document["municipalities"]
-        )
+        municipalities = parse_municipalities(document["municipalities"])
         options = IntakeOptions(
             version=str(document["version"]),
             municipalities=municipalities,
