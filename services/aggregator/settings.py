@@ -19,6 +19,12 @@ class AggregatorSettings(ConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="SEINPOST_AGGREGATOR_", extra="ignore")
 
     group_id: str = Field(default="seinpost-aggregator", description="Kafka consumer group.")
+    batch_max_records: int = Field(
+        default=5_000,
+        ge=1,
+        description="Most records stored (and committed) at once: one transaction per batch, "
+        "so larger batches spread its fixed cost over more signals.",
+    )
     publish_timeout_s: float = Field(default=30.0, gt=0)
     min_group_size: int = Field(
         default=5,

@@ -1,0 +1,4 @@
+-- Theme terms (domain.text.theme_terms of the text) computed at ingest, so compiling a
+-- region-wide bundle does not lemmatise a quarter of a million texts again. NULL for rows
+-- stored before this migration: the compiler computes those itself.
+ALTER TABLE signals ADD COLUMN terms text;
