@@ -130,6 +130,7 @@ async def _load(pool: asyncpg.Pool[Any], args: argparse.Namespace) -> float:
         await connection.copy_records_to_table(
             "signals",
             records=signals,
+            timeout=900,
             columns=[
                 "signal_id", "schema_version", "observed_on", "submitted_at", "received_at",
                 "text", "municipality", "neighbourhood", "vindplaats", "reporter_role",
@@ -140,13 +141,14 @@ async def _load(pool: asyncpg.Pool[Any], args: argparse.Namespace) -> float:
         await connection.copy_records_to_table(
             "signal_current_tags",
             records=tags,
+            timeout=900,
             columns=[
                 "signal_id", "source", "source_rank", "effective_at", "tie_break",
                 "classifier_version", "correction_id", "domains", "primary_domain",
                 "needs_review",
             ],
         )  # fmt: skip
-    await pool.execute("ANALYZE")
+    await pool.execute("ANALYZE", timeout=900)
     return time.perf_counter() - started
 
 

@@ -237,7 +237,8 @@ ON CONFLICT (decision_id) DO NOTHING
 
 _SCOPE_SIGNALS = """
 SELECT s.signal_id, s.municipality, s.neighbourhood, s.vindplaats, s.reporter_role,
-       s.organisation, s.knowledge_type, s.observed_on, s.received_at, s.text,
+       s.organisation, s.knowledge_type, s.observed_on, s.received_at,
+       CASE WHEN $5 OR s.terms IS NULL THEN s.text ELSE '' END,
        t.domains, t.primary_domain, t.needs_review, s.terms
 FROM signals AS s
 JOIN signal_current_tags AS t USING (signal_id)
@@ -552,11 +553,20 @@ class PostgresSignalStore:
         period_start: date,
         period_end: date,
         neighbourhoods: Sequence[str] | None = None,
+        *,
+        with_text: bool = True,
     ) -> list[SignalRecord]:
+        """Signals of the area and dates with their current tags and stored theme terms.
+
+        ``with_text=False`` leaves ``text`` empty where the terms are stored: a baseline is
+        only compared on terms, and its texts are most of the bytes a region-wide query moves.
+        """
         keys = sorted({municipality_key(m).decode() for m in municipalities})
         wanted = sorted({n.strip().casefold() for n in neighbourhoods}) if neighbourhoods else None
         async with self._pool.acquire() as connection:
-            rows = await connection.fetch(_SCOPE_SIGNALS, keys, period_start, period_end, wanted)
+            rows = await connection.fetch(
+                _SCOPE_SIGNALS, keys, period_start, period_end, wanted, with_text
+            )
         kinds = {kind.value: kind for kind in KnowledgeType}
         return [
             SignalRecord(
