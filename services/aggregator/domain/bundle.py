@@ -389,17 +389,18 @@ def compile_bundle(
     before = sorted(
         (r for r in baseline if periods and keep(r, baseline_start, baseline_end)), key=order
     )
+    # Indices below `n_now` are this period's records, the rest the baseline's.
     everything = now + before
-    positions = {record.signal_id: i for i, record in enumerate(everything)}
+    n_now = len(now)
+    positions = {record.signal_id: i for i, record in enumerate(now)}
     space = TermSpace.fit(
         [r.terms if r.terms is not None else theme_terms(r.text) for r in everything]
     )
-    current_ids = {r.signal_id for r in now}
+    mains = [_main_domain(record, interest) for record in everything]
 
     # Themes per main domain, over this period and the baseline together.
     by_main: dict[str, list[int]] = defaultdict(list)
-    for index, record in enumerate(everything):
-        main = _main_domain(record, interest)
+    for index, main in enumerate(mains):
         if main is not None:
             by_main[main].append(index)
     themes: list[_Theme] = []
@@ -407,15 +408,14 @@ def compile_bundle(
         for group in group_block(
             space, by_main[domain], threshold=scope.theme_threshold, exact_limit=DEFAULT_EXACT_LIMIT
         ):
-            members = [everything[i] for i in group.members]
-            now_members = [r for r in members if r.signal_id in current_ids]
+            now_members = [everything[i] for i in group.members if i < n_now]
             if not now_members:
                 continue
             theme = _Theme(
                 group=group,
                 domain=domain,
                 current=now_members,
-                baseline=[r for r in members if r.signal_id not in current_ids],
+                baseline=[everything[i] for i in group.members if i >= n_now],
             )
             # Only terms that at least `minimum` signals share may be shown: a rare word (a
             # name the scrubber missed) can then never become a label.
@@ -435,8 +435,7 @@ def compile_bundle(
     domain_ids += sorted({d for d in by_main if d not in domain_ids})
     main_counts = Counter[str]()
     review = 0
-    for record in now:
-        main = _main_domain(record, interest)
+    for main in mains[:n_now]:
         if main is None:
             review += 1
         else:
@@ -481,8 +480,7 @@ def compile_bundle(
     for theme in themes:
         themes_by_domain[theme.domain].append(theme)
     baseline_by_domain: dict[str, list[SignalRecord]] = defaultdict(list)
-    for record in before:
-        main = _main_domain(record, interest)
+    for record, main in zip(before, mains[n_now:], strict=True):
         if main is not None:
             baseline_by_domain[main].append(record)
     previous_ids = {p.theme_id for p in previous}
