@@ -3,6 +3,7 @@ the bundle scheduler."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Awaitable, Callable
 from functools import partial
 
@@ -11,6 +12,7 @@ import structlog
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
+from services.aggregator.domain.text import theme_terms
 from services.aggregator.handlers import (
     handle_classified_batch,
     handle_correction_batch,
@@ -89,6 +91,16 @@ def create_broker_for(
     return broker, publisher
 
 
+def tune_garbage_collector() -> None:
+    """Collect less often: a batch of 5,000 signals allocates hundreds of thousands of
+    short-lived objects, and at CPython's default threshold (700) the collector walks the heap
+    so often that it takes about half of the CPU time of storing a signal. None of these
+    objects form cycles that need prompt collection. ``freeze`` moves what exists after
+    start-up (modules, schemas, the lemma dictionary) out of the collector's way for good."""
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+
+
 def create_app(settings: AggregatorSettings | None = None) -> FastStream:
     settings = settings or AggregatorSettings()
     resources = _Resources()
@@ -102,6 +114,8 @@ def create_app(settings: AggregatorSettings | None = None) -> FastStream:
             await migrate(connection)
         resources.store = PostgresSignalStore(resources.pool)
         await ensure_topics(settings.kafka)
+        theme_terms("opwarmen")  # loads the lemma dictionary now, not in the first batch
+        tune_garbage_collector()
 
     @app.after_startup
     async def _start_scheduler() -> None:

@@ -94,7 +94,10 @@ async def _compile(store: PostgresSignalStore, scope: BundleScope, *, version: i
     baseline = []
     if scope.baseline_periods:
         start, end = baseline_window(scope)
-        baseline = await store.scope_signals(municipalities, start, end, neighbourhoods)
+        # The bundle quotes only this period's texts; the baseline is compared on terms.
+        baseline = await store.scope_signals(
+            municipalities, start, end, neighbourhoods, with_text=False
+        )
     previous = await store.previous_outcomes(scope.steering_group_id, period.start)
     compilation = compile_with_members(
         scope,

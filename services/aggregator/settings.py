@@ -19,6 +19,17 @@ class AggregatorSettings(ConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="SEINPOST_AGGREGATOR_", extra="ignore")
 
     group_id: str = Field(default="seinpost-aggregator", description="Kafka consumer group.")
+    batch_max_records: int = Field(
+        default=5_000,
+        ge=1,
+        description="Most records stored (and committed) at once: one transaction per batch, "
+        "so larger batches spread its fixed cost over more signals.",
+    )
+    max_partition_fetch_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Most bytes fetched per partition at once: room for a full batch.",
+    )
     publish_timeout_s: float = Field(default=30.0, gt=0)
     min_group_size: int = Field(
         default=5,

@@ -48,6 +48,17 @@ def decode_event(model: type[EventT], payload: bytes | None, *, max_bytes: int) 
         raise PoisonRecordError(
             "payload_too_large", f"record value is {len(payload)} bytes; the limit is {max_bytes}"
         )
+    # Fast path: pydantic parses and validates the bytes in one pass (no dict of the whole
+    # event first), about twice as fast. Models whose data carry ``schema_version`` enforce the
+    # 1.x pattern themselves; anything that fails falls through to the path below, which
+    # names the precise reason for the dead letter.
+    try:
+        event = model.model_validate_json(payload)
+    except ValidationError:
+        pass
+    else:
+        if isinstance(getattr(getattr(event, "data", None), "schema_version", None), str):
+            return event
     try:
         document = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:

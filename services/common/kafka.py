@@ -246,6 +246,7 @@ def subscribe_batches(
         batch=True,
         max_records=settings.batch_max_records,
         batch_timeout_ms=settings.batch_timeout_ms,
+        max_partition_fetch_bytes=settings.max_partition_fetch_bytes,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_keep_raw,

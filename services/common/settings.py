@@ -104,6 +104,12 @@ class ConsumerSettings(BaseSettings):
     max_record_bytes: int = Field(
         default=256 * 1024, ge=1024, description="Larger records go to the dead-letter topic."
     )
+    max_partition_fetch_bytes: int = Field(
+        default=1024 * 1024,
+        ge=64 * 1024,
+        description="Most bytes fetched per partition at once (Kafka's default is 1 MiB, about "
+        "a thousand signals: raise it with batch_max_records, or batches stay that small).",
+    )
     retry_backoff_max_s: float = Field(
         default=30.0, gt=0, description="Longest pause before retrying a batch that failed."
     )

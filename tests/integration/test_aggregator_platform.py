@@ -30,6 +30,7 @@ from schemas.v1 import (
 from services.aggregator.api import create_api
 from services.aggregator.app import create_app as create_aggregator
 from services.aggregator.bundling import compile_for_group, publish_bundle
+from services.aggregator.domain.text import theme_terms
 from services.aggregator.periods import parse_period
 from services.aggregator.scheduler import run_due
 from services.aggregator.settings import AggregatorSettings
@@ -328,6 +329,29 @@ async def test_a_correction_outranks_the_model_whatever_the_arrival_order(
     }
     assert records[signal.signal_id].domains == ("gezondheid", "wonen")
     assert records[other.signal_id].domains == ("recht",)
+
+
+async def test_theme_terms_are_stored_at_ingest_and_a_baseline_comes_without_texts(
+    platform: Platform,
+) -> None:
+    store = platform.store
+    signal = submitted_signal()
+    t0 = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    # The same signal twice in one batch (a redelivery): still one row, stored once.
+    item = (ref(1), model_tags(signal, ("onderwijs",), at=t0))
+    assert await store.store_classified([item, item]) == 1
+    assert await store.store_classified([item]) == 0
+    day = signal.observed_on
+    [full] = await store.scope_signals([signal.municipality], day, day)
+    assert full.terms == theme_terms(signal.text)
+    assert full.terms
+    assert full.text == signal.text
+    [lean] = await store.scope_signals([signal.municipality], day, day, with_text=False)
+    assert (lean.text, lean.terms) == ("", full.terms)
+    # Rows from before migration 0003 have no terms: their text still comes, for the compiler.
+    await store._pool.execute("UPDATE signals SET terms = NULL")
+    [old] = await store.scope_signals([signal.municipality], day, day, with_text=False)
+    assert (old.text, old.terms) == (signal.text, None)
 
 
 TABLES = {

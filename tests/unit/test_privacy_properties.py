@@ -23,6 +23,7 @@ from stdnum.be import nn
 from stdnum.iso7064 import mod_97_10
 
 from schemas.v1 import RedactionKind
+from services.intake.domain import privacy_lexicon as lex
 from services.intake.domain.privacy import PLACEHOLDERS, Redaction, scrub
 
 K = RedactionKind
@@ -30,7 +31,13 @@ K = RedactionKind
 nn_is_valid: Callable[[str], bool] = nn.is_valid
 nn_birth_date: Callable[[str], date | None] = nn.get_birth_date
 mod97_is_valid: Callable[[str], bool] = mod_97_10.is_valid
-MANY = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomised: CI must give the same verdict on every run; explore with --hypothesis-seed.
+MANY = settings(
+    max_examples=400,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 # --------------------------------------------------------------------------------------------
 # Sentences around the identifiers: ordinary Dutch, no digits, no capitals, no names
@@ -333,7 +340,9 @@ def test_spelled_out_email_addresses_never_survive(
     result = scrub(text)
     assert K.EMAIL in {r.kind for r in result.redactions}, (text, result.text)
     assert f" {domain} " not in f" {result.text} "
-    assert local not in result.text.split()
+    # The local part may also be an ordinary word of the sentence around it ("de", "en").
+    before, after = around
+    assert result.text.split().count(local) <= [*before, *after].count(local)
 
 
 # --------------------------------------------------------------------------------------------
@@ -528,6 +537,12 @@ NAME_WORDS = {"ben", "dan", "beste", "elke", "frans", "engels", "bergen", "ramad
 """Names that are also Dutch words, languages or places: known misses, measured below."""
 
 
+def _ambiguous(name: str) -> bool:
+    """Also a word, a language or a place ("Brecht" is a town): the known misses, counted in
+    the ninety-nine-in-a-hundred test instead."""
+    return name.lower() in NAME_WORDS or name.lower() in lex.ALLOWED_WORDS
+
+
 def words_left(name: str, scrubbed: str) -> list[str]:
     """The parts of ``name`` still in ``scrubbed`` (particles such as "de" are ordinary words)."""
     return [
@@ -593,8 +608,8 @@ def test_unseen_full_names_mid_sentence_are_caught_ninety_nine_times_in_a_hundre
 
 @MANY
 @given(
-    st.sampled_from(FIRST_NAMES).filter(lambda n: n.lower() not in NAME_WORDS),
-    st.sampled_from(LAST_NAMES).filter(lambda n: n.lower() not in NAME_WORDS),
+    st.sampled_from(FIRST_NAMES).filter(lambda n: not _ambiguous(n)),
+    st.sampled_from(LAST_NAMES).filter(lambda n: not _ambiguous(n)),
     AROUND,
 )
 def test_full_names_mid_sentence_never_survive(

@@ -23,6 +23,7 @@ What a bundle shows and hides is documented on ``PolicyBundleV1`` and in ``discl
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -162,7 +163,9 @@ def baseline_window(scope: BundleScope) -> tuple[date, date]:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold(text: str) -> str:
+    # Place names: a few hundred distinct values over a quarter of a million records.
     return " ".join(text.split()).casefold()
 
 
@@ -249,10 +252,12 @@ def _match_previous(themes: list[_Theme], previous: Sequence[PreviousThemeOutcom
 def _past_counts(records: Iterable[SignalRecord], periods: list[Period]) -> list[int]:
     """Signals per earlier period, newest period first (as ``periods``)."""
     counts = [0] * len(periods)
-    for record in records:
+    # Count per day first (a few hundred distinct days for hundreds of thousands of records),
+    # then place each day in its period.
+    for day, n in Counter(record.observed_on for record in records).items():
         for index, period in enumerate(periods):
-            if period.contains(record.observed_on):
-                counts[index] += 1
+            if period.contains(day):
+                counts[index] += n
                 break
     return counts
 
@@ -453,22 +458,24 @@ def compile_with_members(
             and _relevant(record, scope)
         )
 
-    order = lambda r: (r.observed_on, str(r.signal_id))  # noqa: E731 - a sort key, used twice
+    # UUIDs order by their integer exactly as by their hex string, without formatting one.
+    order = lambda r: (r.observed_on, r.signal_id.int)  # noqa: E731 - a sort key, used twice
     now = sorted((r for r in current if keep(r, period.start, period.end)), key=order)
     before = sorted(
         (r for r in baseline if periods and keep(r, baseline_start, baseline_end)), key=order
     )
+    # Indices below `n_now` are this period's records, the rest the baseline's.
     everything = now + before
-    positions = {record.signal_id: i for i, record in enumerate(everything)}
+    n_now = len(now)
+    positions = {record.signal_id: i for i, record in enumerate(now)}
     space = TermSpace.fit(
         [r.terms if r.terms is not None else theme_terms(r.text) for r in everything]
     )
-    current_ids = {r.signal_id for r in now}
+    mains = [_main_domain(record, interest) for record in everything]
 
     # Themes per main domain, over this period and the baseline together.
     by_main: dict[str, list[int]] = defaultdict(list)
-    for index, record in enumerate(everything):
-        main = _main_domain(record, interest)
+    for index, main in enumerate(mains):
         if main is not None:
             by_main[main].append(index)
     themes: list[_Theme] = []
@@ -476,15 +483,14 @@ def compile_with_members(
         for group in group_block(
             space, by_main[domain], threshold=scope.theme_threshold, exact_limit=DEFAULT_EXACT_LIMIT
         ):
-            members = [everything[i] for i in group.members]
-            now_members = [r for r in members if r.signal_id in current_ids]
+            now_members = [everything[i] for i in group.members if i < n_now]
             if not now_members:
                 continue
             theme = _Theme(
                 group=group,
                 domain=domain,
                 current=now_members,
-                baseline=[r for r in members if r.signal_id not in current_ids],
+                baseline=[everything[i] for i in group.members if i >= n_now],
             )
             # Only terms that at least `minimum` signals share may be shown: a rare word (a
             # name the scrubber missed) can then never become a label.
@@ -504,8 +510,7 @@ def compile_with_members(
     domain_ids += sorted({d for d in by_main if d not in domain_ids})
     main_counts = Counter[str]()
     review = 0
-    for record in now:
-        main = _main_domain(record, interest)
+    for main in mains[:n_now]:
         if main is None:
             review += 1
         else:
@@ -550,8 +555,7 @@ def compile_with_members(
     for theme in themes:
         themes_by_domain[theme.domain].append(theme)
     baseline_by_domain: dict[str, list[SignalRecord]] = defaultdict(list)
-    for record in before:
-        main = _main_domain(record, interest)
+    for record, main in zip(before, mains[n_now:], strict=True):
         baseline_by_domain[main if main is not None else NEEDS_REVIEW_KEY].append(record)
     # Earlier periods form linked tables (total by period, domains by period, themes by
     # period, each row summed into a baseline): protected together, top down.

@@ -64,8 +64,9 @@ def _split(text: str) -> list[str]:
 
 def vectorise(term_strings: Sequence[str]) -> tuple[Vector, npt.NDArray[np.str_]]:
     """TF-IDF rows (L2-normalised) and the vocabulary, fitted on these texts only."""
-    counts = CountVectorizer(analyzer=_split, dtype=np.float32).fit(term_strings)
-    matrix = counts.transform(term_strings)
+    counts = CountVectorizer(analyzer=_split, dtype=np.float32)
+    # One pass: ``fit`` alone already counts everything and ``transform`` would count again.
+    matrix = counts.fit_transform(term_strings)
     weighted = TfidfTransformer(sublinear_tf=True).fit_transform(matrix)
     return sparse.csr_matrix(weighted, dtype=np.float32), counts.get_feature_names_out()
 
