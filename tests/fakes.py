@@ -57,21 +57,7 @@ class InMemorySignalStore:
     ) -> list[SignalRecord]:
         wanted = {m.casefold() for m in municipalities}
         return [
-            SignalRecord(
-                signal_id=c.signal.signal_id,
-                municipality=c.signal.municipality,
-                neighbourhood=c.signal.neighbourhood,
-                vindplaats=c.signal.vindplaats,
-                reporter_role=c.signal.reporter_role,
-                organisation=c.signal.organisation,
-                knowledge_type=c.signal.knowledge_type,
-                observed_on=c.signal.observed_on,
-                received_at=c.signal.received_at,
-                text=c.signal.text,
-                domains=tuple(tag.domain for tag in c.classification.domains),
-                primary_domain=c.classification.primary_domain,
-                needs_review=c.classification.needs_review,
-            )
+            SignalRecord.of_classified(c)
             for c in self.signals.values()
             if c.signal.municipality.casefold() in wanted
             and period_start <= c.signal.observed_on <= period_end

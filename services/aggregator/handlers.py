@@ -7,14 +7,17 @@ redelivery, which the idempotent upsert absorbs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import structlog
+from pydantic import BaseModel
 
 from schemas.v1 import (
     ClassificationSource,
     ClassificationV1,
+    CloudEventV1,
     CorrectionV1,
     DecisionRecordedEventV1,
     DomainTagV1,
@@ -29,12 +32,45 @@ from services.common.settings import KafkaSettings
 
 log = structlog.get_logger(__name__)
 
+EventData = TypeVar("EventData", bound=BaseModel)
+
 
 @dataclass(frozen=True, slots=True)
 class BatchOutcome:
     received: int
     stored_new: int
     dead_lettered: int
+
+
+async def _store_batch(
+    records: Sequence[RecordRef],
+    event_model: type[CloudEventV1[EventData]],
+    store_events: Callable[[list[tuple[RecordRef, EventData]]], Awaitable[int]],
+    *,
+    publisher: Publisher,
+    kafka: KafkaSettings,
+    consumer_group: str,
+    max_record_bytes: int,
+) -> tuple[BatchOutcome, list[tuple[RecordRef, EventData]]]:
+    """Decode, store what is valid, dead-letter the rest: the shape of every consumer here.
+
+    Returns before the caller commits offsets, so both the rows and the dead letters are durable
+    by then.
+    """
+    batch = decode_batch(
+        records,
+        event_model,
+        service="aggregator",
+        consumer_group=consumer_group,
+        max_bytes=max_record_bytes,
+    )
+    events = [(record, event.data) for record, event in batch.events]
+    stored_new = await store_events(events)
+    await publisher.publish_all(dead_letter_outgoing(kafka, batch.dead_letters))
+    outcome = BatchOutcome(
+        received=len(records), stored_new=stored_new, dead_lettered=len(batch.dead_letters)
+    )
+    return outcome, events
 
 
 async def handle_classified_batch(
@@ -46,32 +82,28 @@ async def handle_classified_batch(
     consumer_group: str,
     max_record_bytes: int,
 ) -> BatchOutcome:
-    batch = decode_batch(
+    outcome, events = await _store_batch(
         records,
         SignalClassifiedEventV1,
-        service="aggregator",
+        store.store_classified,
+        publisher=publisher,
+        kafka=kafka,
         consumer_group=consumer_group,
-        max_bytes=max_record_bytes,
+        max_record_bytes=max_record_bytes,
     )
-    stored_new = await store.store_classified(
-        [(record, event.data) for record, event in batch.events]
-    )
-    await publisher.publish_all(dead_letter_outgoing(kafka, batch.dead_letters))
     # One line per batch: at tens of thousands of signals a second, a line per signal would
     # cost more than storing it. Offsets locate every signal of the batch.
-    if batch.events:
-        first, last = batch.events[0][0], batch.events[-1][0]
+    if events:
+        first, last = events[0][0], events[-1][0]
         log.info(
             "signals.stored",
-            received=len(batch.events),
-            new=stored_new,
+            received=len(events),
+            new=outcome.stored_new,
             topic=first.topic,
             first_offset=first.offset,
             last_offset=last.offset,
         )
-    return BatchOutcome(
-        received=len(records), stored_new=stored_new, dead_lettered=len(batch.dead_letters)
-    )
+    return outcome
 
 
 async def handle_decision_batch(
@@ -84,28 +116,24 @@ async def handle_decision_batch(
     max_record_bytes: int,
 ) -> BatchOutcome:
     """Decisions from their topic into their history table, idempotent on decision_id."""
-    batch = decode_batch(
+    outcome, events = await _store_batch(
         records,
         DecisionRecordedEventV1,
-        service="aggregator",
+        store.store_decisions,
+        publisher=publisher,
+        kafka=kafka,
         consumer_group=consumer_group,
-        max_bytes=max_record_bytes,
+        max_record_bytes=max_record_bytes,
     )
-    stored_new = await store.store_decisions(
-        [(record, event.data) for record, event in batch.events]
-    )
-    await publisher.publish_all(dead_letter_outgoing(kafka, batch.dead_letters))
-    for record, event in batch.events:
+    for record, decision in events:
         log.info(
             "decision.stored",
-            decision_id=str(event.data.decision_id),
-            steering_group_id=event.data.steering_group_id,
-            theme_id=event.data.theme_id,
+            decision_id=str(decision.decision_id),
+            steering_group_id=decision.steering_group_id,
+            theme_id=decision.theme_id,
             offset=record.offset,
         )
-    return BatchOutcome(
-        received=len(records), stored_new=stored_new, dead_lettered=len(batch.dead_letters)
-    )
+    return outcome
 
 
 def correction_as_classified(correction: CorrectionV1) -> SignalClassifiedV1:
@@ -141,24 +169,26 @@ async def handle_correction_batch(
 ) -> BatchOutcome:
     """Corrections straight from their topic: they outrank the model even if the classifier is
     down; the classifier's re-emission of the same correction is then a no-op."""
-    batch = decode_batch(
+
+    async def store_corrections(events: list[tuple[RecordRef, CorrectionV1]]) -> int:
+        return await store.store_classified(
+            [(record, correction_as_classified(correction)) for record, correction in events]
+        )
+
+    outcome, events = await _store_batch(
         records,
         SignalCorrectedEventV1,
-        service="aggregator",
+        store_corrections,
+        publisher=publisher,
+        kafka=kafka,
         consumer_group=consumer_group,
-        max_bytes=max_record_bytes,
+        max_record_bytes=max_record_bytes,
     )
-    stored_new = await store.store_classified(
-        [(record, correction_as_classified(event.data)) for record, event in batch.events]
-    )
-    await publisher.publish_all(dead_letter_outgoing(kafka, batch.dead_letters))
-    for record, event in batch.events:
+    for record, correction in events:
         log.info(
             "correction.stored",
-            correction_id=str(event.data.correction_id),
-            signal_id=str(event.data.signal.signal_id),
+            correction_id=str(correction.correction_id),
+            signal_id=str(correction.signal.signal_id),
             offset=record.offset,
         )
-    return BatchOutcome(
-        received=len(records), stored_new=stored_new, dead_lettered=len(batch.dead_letters)
-    )
+    return outcome

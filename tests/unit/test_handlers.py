@@ -114,24 +114,7 @@ def gent_bundle(count: int) -> PolicyBundleV1:
         period_start=date(2026, 10, 1),
         period_end=date(2026, 12, 31),
     )
-    records = [
-        SignalRecord(
-            signal_id=c.signal.signal_id,
-            municipality=c.signal.municipality,
-            neighbourhood=c.signal.neighbourhood,
-            vindplaats=c.signal.vindplaats,
-            reporter_role=c.signal.reporter_role,
-            organisation=c.signal.organisation,
-            knowledge_type=c.signal.knowledge_type,
-            observed_on=c.signal.observed_on,
-            received_at=c.signal.received_at,
-            text=c.signal.text,
-            domains=tuple(t.domain for t in c.classification.domains),
-            primary_domain=c.classification.primary_domain,
-            needs_review=c.classification.needs_review,
-        )
-        for c in signals
-    ]
+    records = [SignalRecord.of_classified(c) for c in signals]
     return compile_bundle(
         scope, records, [], [], compiled_at=datetime.now(UTC), bundle_id=uuid.uuid4(), version=1
     )

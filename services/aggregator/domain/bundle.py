@@ -40,6 +40,7 @@ from schemas.v1 import (
     PeriodCountV1,
     PolicyBundleV1,
     PreviousThemeV1,
+    SignalClassifiedV1,
     SourcesV1,
     ThemeV1,
     TrendV1,
@@ -112,6 +113,26 @@ class SignalRecord:
     needs_review: bool
     terms: str | None = None
     """``theme_terms(text)``, stored at ingest; ``None`` means compute it here."""
+
+    @classmethod
+    def of_classified(cls, classified: SignalClassifiedV1) -> SignalRecord:
+        """The record of a classified event as it stands (no later correction applied)."""
+        signal, classification = classified.signal, classified.classification
+        return cls(
+            signal_id=signal.signal_id,
+            municipality=signal.municipality,
+            neighbourhood=signal.neighbourhood,
+            vindplaats=signal.vindplaats,
+            reporter_role=signal.reporter_role,
+            organisation=signal.organisation,
+            knowledge_type=signal.knowledge_type,
+            observed_on=signal.observed_on,
+            received_at=signal.received_at,
+            text=signal.text,
+            domains=tuple(tag.domain for tag in classification.domains),
+            primary_domain=classification.primary_domain,
+            needs_review=classification.needs_review,
+        )
 
 
 @dataclass(frozen=True, slots=True)
