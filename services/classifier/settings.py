@@ -28,6 +28,20 @@ class ClassifierSettings(ConsumerSettings):
         "(and published) again.",
     )
 
+    batch_max_records: int = Field(
+        default=5_000,
+        ge=1,
+        description="Most records classified (and committed) at once: every batch waits once "
+        "for Kafka to acknowledge its output, so larger batches spread that wait over more "
+        "signals.",
+    )
+    max_partition_fetch_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Most bytes fetched per partition at once: room for a full batch (a "
+        "submitted signal is about 1 KiB; Kafka's 1 MiB default caps batches near a thousand).",
+    )
+
     @property
     def corrections_group(self) -> str:
         return self.corrections_group_id or f"{self.group_id}-corrections"
