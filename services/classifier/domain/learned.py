@@ -2,9 +2,9 @@
 
 Training uses scikit-learn (one logistic regression per domain over binary lemma unigrams and
 bigrams: one-vs-rest, multi-label). What is kept is only the arithmetic: an intercept and a
-weight per feature and domain, stored as JSON. Prediction is then a few dictionary look-ups
-per word in pure Python — no pickle to trust, and no per-call sklearn overhead, which would
-cost more than the whole lexicon match.
+weight per feature and domain, stored as JSON. Prediction is then one cached look-up per word
+and a sum of a few matrix rows — no pickle to trust, and no per-call sklearn overhead, which
+would cost more than the whole lexicon match.
 
 How much the model counts grows with the number of corrections it learned from
 (:func:`model_share`): with ten corrections the vocabulary still decides almost alone; with
@@ -221,11 +221,12 @@ class LearnedModel:
             after = successors if token.joins_next else None
         # One contiguous matrix (intercepts in row 0): a few dozen rows gathered and summed in
         # C touch a few cache lines each, where tuples of float objects were scattered over
-        # the heap and missed the cache whenever the vocabulary had run in between. Summing
-        # along axis 0 adds row by row in this order, so the sums are those of plain
-        # Python addition.
+        # the heap and missed the cache whenever the vocabulary had run in between. A running
+        # sum (cumsum) adds row by row in this order, so the logits are exactly those of
+        # plain Python addition; sum() would switch to pairwise summation for a single
+        # domain and round differently.
         found = self._matrix[[0, *rows]]
-        logits: list[float] = found.sum(axis=0).tolist()
+        logits: list[float] = found.cumsum(axis=0)[-1].tolist()
         probabilities = [
             1.0 / (1.0 + math.exp(min(30.0, -logit)))
             if logit < 0.0
