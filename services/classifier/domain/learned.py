@@ -110,7 +110,7 @@ class Prediction:
         # Sorted whole in C; the features that pushed up (negated weight below zero) come
         # first, so the top few of them are the first few of this list.
         weights: list[float] = self._found[1:, column].tolist()
-        ranked = sorted(zip(map(neg, weights), self._at, strict=True))
+        ranked = sorted(zip(map(neg, weights), self._at[1:], strict=True))
         return tuple(
             sorted(
                 {
@@ -201,7 +201,8 @@ class LearnedModel:
         cache = self._words
         if len(cache) > 200_000:
             cache.clear()  # bounded memory on an endless stream of new words
-        rows: dict[int, int] = {}  # feature row -> first token it was seen on
+        # Feature row -> first token it was seen on; row 0 (the intercepts) on no token.
+        rows: dict[int, int] = {0: -1}
         setdefault = rows.setdefault
         # One pass, the bigram of the previous token handled before this token's unigram:
         # the same row order (hence the same floating-point sums) as unigram then bigram
@@ -225,7 +226,7 @@ class LearnedModel:
         # sum (cumsum) adds row by row in this order, so the logits are exactly those of
         # plain Python addition; sum() would switch to pairwise summation for a single
         # domain and round differently.
-        found = self._matrix[[0, *rows]]
+        found = self._matrix.take(np.fromiter(rows, np.intp, len(rows)), axis=0)
         logits: list[float] = found.cumsum(axis=0)[-1].tolist()
         probabilities = [
             1.0 / (1.0 + math.exp(min(30.0, -logit)))
