@@ -443,3 +443,31 @@ def test_train_command_from_file_writes_a_model(
         cli_app, ["classify", "--model"], input='{"id": 1, "text": "schimmel in huis"}\n'
     )
     assert model.version in json.loads(out.output)["classifier_version"]
+
+
+@pytest.mark.parametrize("domains", [("werk",), ("werk", "wonen", "gezin")])
+def test_prediction_equals_the_plain_sum_of_the_feature_weights(domains: tuple[str, ...]) -> None:
+    # The probabilities feed rounded scores: the fast path must add the weights exactly as
+    # Python would, in text order, also for a model that learned a single domain.
+    from services.classifier.domain.text import tokenize
+
+    words = [f"woord{i}" for i in range(40)]
+    weights = {
+        f"w:{word}": {d: (-1) ** (i + j) * (0.1 + i / 7 + j / 13) for j, d in enumerate(domains)}
+        for i, word in enumerate(words)
+    }
+    weights["b:woord0_woord1"] = {d: 0.3 + j for j, d in enumerate(domains)}
+    model = LearnedModel(
+        "v", TAXONOMY.id, NOW, 40, {d: -0.25 * (j + 1) for j, d in enumerate(domains)}, weights
+    )
+    text = " ".join(words)
+    tokens = tokenize(text)
+    predicted = model.predict(tokens)
+    order = ["w:woord0", "b:woord0_woord1", *(f"w:{word}" for word in words[1:])]
+    for domain in domains:
+        logit = sum([model.intercepts[domain], *(weights[name][domain] for name in order)])
+        expected = 1.0 / (1.0 + pow(2.718281828459045, -logit))
+        assert predicted[domain].probability == pytest.approx(expected, rel=1e-12)
+        assert model.evaluate(tokens)._logits[sorted(domains).index(domain)] == logit
+        # Evidence words only where the model is for the domain (probability 0.5 or more).
+        assert bool(predicted[domain].words) == (logit >= 0)

@@ -2,9 +2,9 @@
 
 Training uses scikit-learn (one logistic regression per domain over binary lemma unigrams and
 bigrams: one-vs-rest, multi-label). What is kept is only the arithmetic: an intercept and a
-weight per feature and domain, stored as JSON. Prediction is then a few dictionary look-ups
-per word in pure Python — no pickle to trust, and no per-call sklearn overhead, which would
-cost more than the whole lexicon match.
+weight per feature and domain, stored as JSON. Prediction is then one cached look-up per word
+and a sum of a few matrix rows — no pickle to trust, and no per-call sklearn overhead, which
+would cost more than the whole lexicon match.
 
 How much the model counts grows with the number of corrections it learned from
 (:func:`model_share`): with ten corrections the vocabulary still decides almost alone; with
@@ -19,8 +19,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import neg
 from typing import Any, Final, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
+
+from .model import Domain
 from .text import Token, lemma, tokenize
 
 MODEL_FORMAT: Final = 1
@@ -72,6 +77,51 @@ class Contribution(NamedTuple):
     """Offsets of the words that pushed this domain up most."""
 
 
+_Word = tuple[str, int | None, dict[str, int] | None]
+_Columns = tuple[int | None, ...]
+
+
+class Prediction:
+    """What the model says about one text; evidence words only for the domains that need them."""
+
+    __slots__ = ("_at", "_found", "_logits", "_tokens", "probabilities")
+
+    def __init__(
+        self,
+        probabilities: list[float],
+        logits: list[float],
+        found: npt.NDArray[np.float64],
+        at: list[int],
+        tokens: Sequence[Token],
+    ) -> None:
+        self.probabilities = probabilities
+        """Per model column (see :meth:`LearnedModel.columns`)."""
+        self._logits = logits
+        self._found = found
+        """Row 0 the intercepts, then the weights of each feature found, in text order."""
+        self._at = at
+        self._tokens = tokens
+
+    def words(self, column: int) -> tuple[tuple[int, int], ...]:
+        """Offsets of the words that pushed this column up most (none below probability 0.5)."""
+        if self._logits[column] < 0.0:
+            return ()
+        tokens = self._tokens
+        # Sorted whole in C; the features that pushed up (negated weight below zero) come
+        # first, so the top few of them are the first few of this list.
+        weights: list[float] = self._found[1:, column].tolist()
+        ranked = sorted(zip(map(neg, weights), self._at[1:], strict=True))
+        return tuple(
+            sorted(
+                {
+                    (tokens[i].start, tokens[i].end)
+                    for push, i in ranked[:EVIDENCE_WORDS]
+                    if push < 0.0
+                }
+            )
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class LearnedModel:
     version: str
@@ -84,9 +134,11 @@ class LearnedModel:
     """Feature -> domain -> weight; only non-zero weights are kept."""
     _domains: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _unigrams: dict[str, int] = field(init=False, repr=False, compare=False)
-    _bigrams: dict[tuple[str, str], int] = field(init=False, repr=False, compare=False)
-    _bias_list: list[float] = field(init=False, repr=False, compare=False)
-    _dense: list[tuple[float, ...]] = field(init=False, repr=False, compare=False)
+    _bigrams: dict[str, dict[str, int]] = field(init=False, repr=False, compare=False)
+    _words: dict[str, _Word] = field(init=False, repr=False, compare=False)
+    """Per casefolded word: its lemma, unigram row and the bigrams it starts."""
+    _columns: dict[str, _Columns] = field(init=False, repr=False, compare=False)
+    _matrix: npt.NDArray[np.float64] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Compiled once into rows of (domain column, weight) pairs per feature: prediction is
@@ -94,7 +146,7 @@ class LearnedModel:
         domains = tuple(sorted(self.intercepts))
         position = {domain: index for index, domain in enumerate(domains)}
         unigrams: dict[str, int] = {}
-        bigrams: dict[tuple[str, str], int] = {}
+        bigrams: dict[str, dict[str, int]] = {}
         rows: list[list[float]] = []
         for name, per_domain in self.weights.items():
             row = [0.0] * len(domains)
@@ -102,18 +154,22 @@ class LearnedModel:
                 if domain in position:
                     row[position[domain]] = weight
             if name.startswith("w:"):
-                unigrams[name[2:]] = len(rows)
+                unigrams[name[2:]] = len(rows) + 1  # row 0 holds the intercepts
             elif name.startswith("b:"):
                 first, _, second = name[2:].partition("_")
-                bigrams[(first, second)] = len(rows)
+                bigrams.setdefault(first, {})[second] = len(rows) + 1
             else:
                 continue
             rows.append(row)
         object.__setattr__(self, "_domains", domains)
         object.__setattr__(self, "_unigrams", unigrams)
         object.__setattr__(self, "_bigrams", bigrams)
-        object.__setattr__(self, "_bias_list", [self.intercepts[d] for d in domains])
-        object.__setattr__(self, "_dense", [tuple(row) for row in rows])
+        object.__setattr__(self, "_words", {})
+        object.__setattr__(self, "_columns", {})
+        matrix = np.array([[self.intercepts[d] for d in domains], *rows], dtype=np.float64).reshape(
+            len(rows) + 1, len(domains)
+        )
+        object.__setattr__(self, "_matrix", matrix)
 
     @property
     def share(self) -> float:
@@ -128,39 +184,70 @@ class LearnedModel:
     def evidence_label(self) -> str:
         return f"geleerd uit {self.corrections} correcties"
 
-    def predict(self, tokens: Sequence[Token]) -> dict[str, Contribution]:
-        lemmas = [lemma(token.raw) for token in tokens]
-        rows: dict[int, int] = {}  # feature row -> first token it was seen on
-        unigrams, bigrams = self._unigrams, self._bigrams
-        last = len(lemmas) - 1
-        for index, value in enumerate(lemmas):
-            row = unigrams.get(value)
+    def columns(self, taxonomy_fingerprint: str, domains: Sequence[Domain]) -> _Columns:
+        """Per domain of a taxonomy, the model column that scores it (None: not learned).
+
+        Cached per taxonomy: classification maps a dozen domains for every signal.
+        """
+        found = self._columns.get(taxonomy_fingerprint)
+        if found is None:
+            position = {domain: index for index, domain in enumerate(self._domains)}
+            found = tuple(position.get(domain.id) for domain in domains)
+            self._columns[taxonomy_fingerprint] = found
+        return found
+
+    def evaluate(self, tokens: Sequence[Token]) -> Prediction:
+        """Probabilities per model column; evidence words are worked out only when asked."""
+        cache = self._words
+        if len(cache) > 200_000:
+            cache.clear()  # bounded memory on an endless stream of new words
+        # Feature row -> first token it was seen on; row 0 (the intercepts) on no token.
+        rows: dict[int, int] = {0: -1}
+        setdefault = rows.setdefault
+        # One pass, the bigram of the previous token handled before this token's unigram:
+        # the same row order (hence the same floating-point sums) as unigram then bigram
+        # per token.
+        after: dict[str, int] | None = None  # bigrams the previous token starts, if joined
+        for index, token in enumerate(tokens):
+            entry = cache.get(token.raw)
+            if entry is None:
+                entry = cache[token.raw] = self._word(token.raw)
+            value, row, successors = entry
+            if after is not None:
+                bigram = after.get(value)
+                if bigram is not None:
+                    setdefault(bigram, index - 1)
             if row is not None:
-                rows.setdefault(row, index)
-            if index < last and tokens[index].joins_next:
-                row = bigrams.get((value, lemmas[index + 1]))
-                if row is not None:
-                    rows.setdefault(row, index)
-        # Dense rows summed column-wise by zip/sum (both in C): at a few dozen features per
-        # signal this beats numpy, whose per-call overhead dominated at this size.
-        dense = self._dense
-        hit = [dense[row] for row in rows]
-        logits = [sum(column) for column in zip(self._bias_list, *hit, strict=True)]
-        at = list(rows.values())
-        out: dict[str, Contribution] = {}
-        no_words: tuple[tuple[int, int], ...] = ()
-        for column, (domain, logit) in enumerate(zip(self._domains, logits, strict=True)):
-            if logit < 0.0:  # probability below 0.5: no evidence words needed
-                out[domain] = Contribution(1.0 / (1.0 + math.exp(min(30.0, -logit))), no_words)
-                continue
-            probability = 1.0 / (1.0 + math.exp(-min(30.0, logit)))
-            # The words that pushed this domain up most are its evidence.
-            pushes = sorted([(-v[column], at[i]) for i, v in enumerate(hit) if v[column] > 0.0])[
-                :EVIDENCE_WORDS
-            ]
-            words = tuple(sorted({(tokens[i].start, tokens[i].end) for _, i in pushes}))
-            out[domain] = Contribution(probability, words)
-        return out
+                setdefault(row, index)
+            after = successors if token.joins_next else None
+        # One contiguous matrix (intercepts in row 0): a few dozen rows gathered and summed in
+        # C touch a few cache lines each, where tuples of float objects were scattered over
+        # the heap and missed the cache whenever the vocabulary had run in between. A running
+        # sum (cumsum) adds row by row in this order, so the logits are exactly those of
+        # plain Python addition; sum() would switch to pairwise summation for a single
+        # domain and round differently.
+        found = self._matrix.take(np.fromiter(rows, np.intp, len(rows)), axis=0)
+        logits: list[float] = found.cumsum(axis=0)[-1].tolist()
+        probabilities = [
+            1.0 / (1.0 + math.exp(min(30.0, -logit)))
+            if logit < 0.0
+            else 1.0 / (1.0 + math.exp(-min(30.0, logit)))
+            for logit in logits
+        ]
+        return Prediction(probabilities, logits, found, list(rows.values()), tokens)
+
+    def predict(self, tokens: Sequence[Token]) -> dict[str, Contribution]:
+        prediction = self.evaluate(tokens)
+        return {
+            domain: Contribution(probability, prediction.words(column))
+            for column, (domain, probability) in enumerate(
+                zip(self._domains, prediction.probabilities, strict=True)
+            )
+        }
+
+    def _word(self, raw: str) -> _Word:
+        value = lemma(raw)
+        return value, self._unigrams.get(value), self._bigrams.get(value)
 
     def to_json(self) -> str:
         return json.dumps(

@@ -9,7 +9,7 @@ from typing import Final
 
 from schemas.v1 import ClassificationV1
 
-from .learned import LearnedModel
+from .learned import LearnedModel, Prediction
 from .model import Domain
 from .taxonomy import Taxonomy
 from .text import Token, tokenize
@@ -84,11 +84,17 @@ def classify(
 
     scores = [saturate(sum(per_term.values())) if per_term else 0.0 for per_term in weights]
     if model is not None:
-        _blend(tokens, taxonomy, model, scores, found)
+        prediction, pending = _blend(tokens, taxonomy, model, scores)
     tagged = sorted(
         (i for i, domain in enumerate(domains) if scores[i] >= domain.threshold),
         key=lambda i: (-scores[i], i),
     )
+    if model is not None and pending:
+        # Learned evidence only for the domains that are tagged: nothing else shows it.
+        label = model.evidence_label
+        for index, column in pending:
+            if scores[index] >= domains[index].threshold:
+                found[index].extend((s, e, label) for s, e in prediction.words(column))
     # One validation of plain data in pydantic-core is much cheaper than a Python-level
     # model construction per tag and per piece of evidence.
     primary = _primary(text, domains, tagged, scores, found)
@@ -148,19 +154,22 @@ def _blend(
     taxonomy: Taxonomy,
     model: LearnedModel,
     scores: list[float],
-    found: list[list[tuple[int, int, str]]],
-) -> None:
-    predicted = model.predict(tokens)
+) -> tuple[Prediction, list[tuple[int, int]]]:
+    """Blend the model into ``scores``; returns the prediction and the (domain, model column)
+    pairs whose probability is high enough for learned evidence words."""
+    prediction = model.evaluate(tokens)
+    probabilities = prediction.probabilities
     share = model.share
-    label = model.evidence_label
-    for index, domain in enumerate(taxonomy.domains):
-        contribution = predicted.get(domain.id)
-        if contribution is None:
+    half = share / 2
+    pending: list[tuple[int, int]] = []
+    for index, column in enumerate(model.columns(taxonomy.fingerprint, taxonomy.domains)):
+        if column is None:
             continue  # the model never saw this domain both ways: the vocabulary decides
-        probability, words = contribution
+        probability = probabilities[column]
         lexicon = scores[index]
         # As LearnedModel.blend, inlined: it runs for every domain of every signal.
-        weight = share if probability > lexicon else share / 2
+        weight = share if probability > lexicon else half
         scores[index] = round(lexicon + weight * (probability - lexicon), SCORE_DECIMALS)
         if probability >= 0.5:
-            found[index].extend((s, e, label) for s, e in words)
+            pending.append((index, column))
+    return prediction, pending
