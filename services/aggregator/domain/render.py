@@ -43,7 +43,11 @@ def show_trend(trend: TrendV1) -> str:
     }
     text = words[trend.direction]
     if trend.direction == "stijgend" and trend.p_value is not None:
-        text += f" (p = {trend.p_value:.3f})"
+        text += (
+            " (p < 0,001)"
+            if trend.p_value < 0.001
+            else f" (p = {trend.p_value:.3f})".replace(".", ",")
+        )
     return text
 
 
