@@ -119,13 +119,13 @@ async def wait_for(
 
 
 @contextlib.asynccontextmanager
-async def running_intake(settings: IntakeSettings, *, ready: bool = True) -> AsyncIterator[str]:
-    """Serve intake on its port; with ``ready``, wait until it has reached Kafka too."""
+async def serving(app: Any, port: int, *, what: str) -> AsyncIterator[str]:
+    """Serve an ASGI app on 127.0.0.1:``port`` in this event loop until the block ends."""
     server = uvicorn.Server(
         uvicorn.Config(
-            create_intake(settings),
+            app,
             host="127.0.0.1",
-            port=settings.port,
+            port=port,
             log_config=None,
             access_log=False,
             lifespan="on",
@@ -137,8 +137,17 @@ async def running_intake(settings: IntakeSettings, *, ready: bool = True) -> Asy
         async def started() -> bool:
             return bool(server.started)
 
-        await wait_for(started, timeout_s=30, what="intake to listen")
-        url = f"http://127.0.0.1:{settings.port}"
+        await wait_for(started, timeout_s=30, what=f"{what} to listen")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@contextlib.asynccontextmanager
+async def running_intake(settings: IntakeSettings, *, ready: bool = True) -> AsyncIterator[str]:
+    """Serve intake on its port; with ``ready``, wait until it has reached Kafka too."""
+    async with serving(create_intake(settings), settings.port, what="intake") as url:
         if ready:
             async with httpx.AsyncClient(base_url=url) as client:
 
@@ -147,9 +156,6 @@ async def running_intake(settings: IntakeSettings, *, ready: bool = True) -> Asy
 
                 await wait_for(reached_kafka, timeout_s=60, what="intake to reach Kafka")
         yield url
-    finally:
-        server.should_exit = True
-        await task
 
 
 @dataclass

@@ -15,7 +15,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from aiokafka import AIOKafkaConsumer
 
 from schemas.v1 import (
@@ -43,7 +42,7 @@ from services.common.settings import KafkaSettings, PostgresSettings
 from services.intake.domain.privacy import scrub
 from tests.factories import classified_signal, submitted_signal
 from tests.fakes import FakePublisher
-from tests.integration.conftest import free_port, wait_for
+from tests.integration.conftest import free_port, serving, wait_for
 
 Q3 = parse_period("2026-Q3")
 AFTER_Q3 = date(2026, 10, 2)
@@ -417,27 +416,9 @@ async def test_consuming_the_topics_twice_leaves_identical_tables(platform: Plat
 
 @contextlib.asynccontextmanager
 async def running_api(settings: AggregatorSettings) -> AsyncIterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_api(settings, scrub=lambda text: scrub(text).text),
-            host="127.0.0.1",
-            port=settings.api_port,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    try:
-
-        async def started() -> bool:
-            return bool(server.started)
-
-        await wait_for(started, timeout_s=30, what="the aggregator API to listen")
-        yield f"http://127.0.0.1:{settings.api_port}"
-    finally:
-        server.should_exit = True
-        await task
+    app = create_api(settings, scrub=lambda text: scrub(text).text)
+    async with serving(app, settings.api_port, what="the aggregator API") as url:
+        yield url
 
 
 async def test_decisions_feedback_corrections_and_who_may_see_what(platform: Platform) -> None:
