@@ -211,6 +211,11 @@ def schemas_export(
 
 
 def main() -> None:
+    from services.common.logging import configure_logging
+
+    # JSON lines on stderr like every service (the `run` commands reconfigure with their own
+    # name); stdout stays for what a command prints, such as a new token's secret.
+    configure_logging("cli")
     app()
 
 
