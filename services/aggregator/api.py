@@ -1,7 +1,9 @@
 """The aggregator's HTTP API: bundles, themes, decisions, feedback and corrections.
 
 Access: a steering group's token reads and decides only for its own group; an organisation's
-token reads feedback on its own signals only; no token is a 401.
+token reads feedback on its own signals only; a network coordinator's token reads its network's
+audit log and corrects signals in its steering groups' areas; no token is a 401. Exports,
+decisions and corrections are written to the audit log (``services.common.access.audit``).
 
 Decisions and corrections are events. The API answers 202 only after Kafka acknowledged the
 event (as intake does for signals); the aggregator's consumer stores decisions in PostgreSQL,
