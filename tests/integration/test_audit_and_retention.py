@@ -171,6 +171,7 @@ async def test_each_act_writes_one_entry_the_log_is_append_only_and_only_a_coord
                 assert (await client.get("/v1/audit", headers=denied)).status_code == 403
             assert (await client.get("/v1/audit")).status_code == 401
 
+        print(f"\naudit entries per action: {dict(sorted((await actions(pool)).items()))}")
         # Append-only, enforced by PostgreSQL itself.
         for statement in (
             "UPDATE audit_log SET actor_subject = 'iemand-anders'",
@@ -360,6 +361,14 @@ async def test_the_purge_removes_old_text_keeps_counts_and_is_idempotent_and_aud
         assert len(entries) == 3
         assert '"signals": 7' in entries[0]["details"]
 
+        print(
+            f"\nretention purge before {cutoff}: {report.signals} signal texts, "
+            f"{report.correction_reasons} correction reasons, {report.classifier_examples} "
+            f"training texts, {report.decision_notes} decision notes, {report.bundles} bundle(s); "
+            f"published bundle total {stored.bundle.signal_count.count} before and after, "
+            f"recompiled {again.bundle.signal_count.count}; second run {second.signals} texts, "
+            f"third run {third.bundles} bundles; audit entries {len(entries)}"
+        )
         # The command line: a dry run finds nothing left.
         out = seinpost(
             postgres_settings, "retention", "purge", "--dry-run", "--before", str(cutoff)

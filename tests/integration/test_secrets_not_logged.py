@@ -214,7 +214,9 @@ async def test_a_full_run_logs_no_secret_and_no_personal_data(
         "--out",
         str(tmp_path / "bundles"),
     )
-    [bundle_id] = [r["bundle_id"] for r in await pipeline.fetch("SELECT bundle_id FROM bundles")]
+    # (the scheduler may have compiled the last closed quarter too)
+    on_demand = "SELECT bundle_id FROM bundles WHERE trigger = 'on_demand'"
+    [bundle_id] = [r["bundle_id"] for r in await pipeline.fetch(on_demand)]
 
     # The aggregator API: a decision, a correction, downloads.
     settings = pipeline.aggregator.model_copy(update={"api_port": free_port()})
@@ -256,6 +258,15 @@ async def test_a_full_run_logs_no_secret_and_no_personal_data(
 
         await wait_for(decided, timeout_s=60, what="the decision consumed")
 
+    # The aggregator's scheduler ran its daily retention purge at start, and audited it.
+    async def purged_by_scheduler() -> bool:
+        count = await pipeline.fetchval(
+            "SELECT count(*) FROM audit_log WHERE action = 'retention.purged' "
+            "AND actor_role = 'scheduler'"
+        )
+        return bool(count == 1)
+
+    await wait_for(purged_by_scheduler, timeout_s=60, what="the scheduler's daily purge")
     cli("retention", "purge", "--dry-run")
     cli("audit", "list")
 
