@@ -17,6 +17,7 @@ $(VENV)/.installed: pyproject.toml
 ## setup: virtual environment, Python packages, Kafka jars and PostgreSQL (what a fresh machine lacks)
 setup: $(VENV)/.installed
 	$(STACK) install
+	bash deploy/observability/promtool.sh
 
 ## demo: the whole pipeline on this machine: stack, three services, sample signals, a bundle
 demo: setup

@@ -207,6 +207,7 @@ def create_api(
         summary="Beleidsbundels, thema's, beslissingen en terugkoppeling.",
         lifespan=lifespan,
     )
+    app.state.metrics_registry = registry
     install_access_errors(app)
     authenticated = principal_dependency(lambda _: state["authenticator"])
     Authenticated = Annotated[Principal, Depends(authenticated)]  # noqa: N806
