@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,9 @@ def create_broker(kafka: KafkaSettings, *, client_id: str) -> KafkaBroker:
         request_timeout_ms=kafka.request_timeout_ms,
         linger_ms=2,
         graceful_timeout=30.0,
+        # A stdlib logger that propagates: FastStream's own has a handler of its own and
+        # prints coloured text, bypassing the JSON log (services.common.logging).
+        logger=logging.getLogger("faststream.kafka"),
     )
 
 
@@ -223,7 +227,7 @@ class RetryBackoff:
         return self._current_s
 
 
-async def _records(message: Any, *_: Any) -> Any:
+async def _records(message: Any) -> Any:
     # Bodies are decoded by the handler, record by record, so that one poison record becomes a
     # dead letter instead of failing the whole batch in FastStream's own decoder: the handler
     # gets the batch's ConsumerRecords as they came.
