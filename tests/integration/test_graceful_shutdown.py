@@ -301,7 +301,9 @@ async def test_sigterm_mid_batch_aggregator_commits_what_it_stored(
         tmp_path / "aggregator.log",
         port,
     )
-    pool = await asyncpg.create_pool(postgres_settings.dsn.get_secret_value(), max_size=2)
+    pool = await asyncpg.create_pool(
+        postgres_settings.dsn.get_secret_value(), min_size=1, max_size=2
+    )
 
     async def stored_count() -> int:
         return sum((await committed(bootstrap, group, kafka_settings.classified_topic)).values())
