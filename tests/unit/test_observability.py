@@ -106,6 +106,24 @@ def test_alert_rules_pass_promtool() -> None:
     assert f"SUCCESS: {len(alert_rules())} rules found" in result.stdout
 
 
+def test_sample_scrape_config_passes_promtool_and_names_the_jobs_the_rules_expect() -> None:
+    result = subprocess.run(  # noqa: S603 - our own file, a fixed tool
+        [promtool(), "check", "config", str(OBSERVABILITY / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = yaml.safe_load((OBSERVABILITY / "prometheus.yml").read_text(encoding="utf-8"))
+    jobs = {job["job_name"] for job in config["scrape_configs"]}
+    assert jobs == {
+        "seinpost-intake",
+        "seinpost-aggregator-api",
+        "seinpost-classifier",
+        "seinpost-aggregator",
+    }
+
+
 def test_the_alerts_cover_lag_dead_letters_5xx_and_readiness() -> None:
     selected = {
         name for rule in alert_rules() for name in metric_names(promql_parser.parse(rule["expr"]))
