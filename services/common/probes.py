@@ -49,6 +49,7 @@ class ConsumerProbes:
     stopping: bool = False
     _ready_metric: ReadyMetric | None = None
     _lag_task: asyncio.Task[None] | None = None
+    _lag_labels: set[tuple[str, str, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._ready_metric = ReadyMetric(self.registry)
@@ -85,6 +86,7 @@ class ConsumerProbes:
     # -- consumer lag -----------------------------------------------------------------------
 
     async def refresh_lag(self) -> None:
+        current: set[tuple[str, str, str]] = set()
         for subscriber in self.subscribers:
             consumer = getattr(subscriber, "consumer", None)
             group = getattr(subscriber, "group_id", None) or ""
@@ -101,10 +103,16 @@ class ConsumerProbes:
                     position = await consumer.position(tp)
                 except Exception:  # noqa: BLE001, S112 - revoked meanwhile: next round
                     continue
-                lag = max(0, highwater - position)
-                self.consumer_metrics.lag.labels(group, tp.topic, str(tp.partition)).set(lag)
+                labels = (group, tp.topic, str(tp.partition))
+                self.consumer_metrics.lag.labels(*labels).set(max(0, highwater - position))
+                current.add(labels)
             for topic in _topics(subscriber):
                 self.consumer_metrics.assigned.labels(group, topic).set(per_topic.get(topic, 0))
+        # A partition handed to another replica in a rebalance is that replica's to report:
+        # a frozen last value here would look like lag that never shrinks.
+        for labels in self._lag_labels - current:
+            self.consumer_metrics.lag.remove(*labels)
+        self._lag_labels = current
 
     async def _lag_loop(self) -> None:
         while True:

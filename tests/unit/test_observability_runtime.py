@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import structlog
+from aiokafka import TopicPartition
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from prometheus_client import CollectorRegistry
 
@@ -99,15 +100,44 @@ async def test_dead_letters_are_counted_by_reason_after_kafka_acknowledged() -> 
 
 
 class _Subscriber:
+    """A FastStream subscriber and its aiokafka consumer, as far as the probes look."""
+
     def __init__(self, *, running: bool, partitions: set[Any]) -> None:
         self.running = running
         self.group_id = "g"
         self.topic_names = ["t"]
         self.consumer = self
         self._partitions = partitions
+        self.highwaters: dict[Any, int] = {}
+        self.positions: dict[Any, int] = {}
 
     def assignment(self) -> set[Any]:
         return self._partitions
+
+    def highwater(self, tp: Any) -> int | None:
+        return self.highwaters.get(tp)
+
+    async def position(self, tp: Any) -> int:
+        return self.positions[tp]
+
+
+async def test_lag_is_highwater_minus_position_and_forgets_revoked_partitions() -> None:
+    registry = CollectorRegistry()
+    p0, p1 = TopicPartition("t", 0), TopicPartition("t", 1)
+    subscriber = _Subscriber(running=True, partitions={p0, p1})
+    subscriber.highwaters = {p0: 120, p1: 50}
+    subscriber.positions = {p0: 100, p1: 50}
+    probes = ConsumerProbes("unit", registry, ConsumerMetrics(registry), subscribers=[subscriber])
+    await probes.refresh_lag()
+    lag = "seinpost_consumer_lag"
+    assert registry.get_sample_value(lag, {"group": "g", "topic": "t", "partition": "0"}) == 20
+    assert registry.get_sample_value(lag, {"group": "g", "topic": "t", "partition": "1"}) == 0
+    assigned = {"group": "g", "topic": "t"}
+    assert registry.get_sample_value("seinpost_consumer_assigned_partitions", assigned) == 2
+    subscriber._partitions = {p1}  # a rebalance gave partition 0 to another replica
+    await probes.refresh_lag()
+    assert registry.get_sample_value(lag, {"group": "g", "topic": "t", "partition": "0"}) is None
+    assert registry.get_sample_value("seinpost_consumer_assigned_partitions", assigned) == 1
 
 
 async def test_probes_are_ready_only_with_dependencies_and_partitions() -> None:
