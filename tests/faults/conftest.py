@@ -9,6 +9,7 @@ the other integration tests there is no skip path: a stack that does not come up
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -136,10 +137,14 @@ def record_figures(request: pytest.FixtureRequest) -> Any:
 
     def record(figures: Figures) -> None:
         FIGURES.append(figures)
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
         reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
+        if reporter is None:
+            return
+        line = f"[faults] {json.dumps(figures.as_dict(), ensure_ascii=False)}"
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
             reporter.write_line("")
-            reporter.write_line(f"[faults] {json.dumps(figures.as_dict(), ensure_ascii=False)}")
+            reporter.write_line(line)
 
     return record
 
