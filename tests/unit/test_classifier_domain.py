@@ -558,3 +558,41 @@ def test_packaged_taxonomy_marks_services_and_participation_cross_cutting(
         "dienstverlening",
         "participatie",
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "Geen geld voor de schooluitstap, de huur - en  de factuur!",
+        "Crèche te duur; Kind en Gezin zegt: 'wachtlijst'",
+        "OCMW/CAW...  pro-deo advocaat ' s avonds",
+        "één twee drie – vier—vijf",
+        "a b,c\nd\t\te",
+        "😀 emoji alleen 😀",
+        "ÉCOLE Straße ﬁnale",
+    ],
+)
+def test_tokenize_fast_path_equals_the_general_path(text: str) -> None:
+    # The identity-offset fast path must give exactly the tokens of the general path fed an
+    # identity offset map (where the general path is valid: every character folds to one).
+    _assert_fast_tokens(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab é-'., \n\u0301ß😀"), max_size=40))
+def test_tokenize_fast_path_equals_the_general_path_on_any_text(text: str) -> None:
+    _assert_fast_tokens(text)
+
+
+def _assert_fast_tokens(text: str) -> None:
+    from services.classifier.domain.text import (
+        _normalise_with_offsets,
+        _tokenize_mapped,
+        tokenize,
+    )
+
+    norm, origin = _normalise_with_offsets(text)
+    reference = _tokenize_mapped(text, norm, list(range(len(text))) if origin is None else origin)
+    assert tokenize(text) == reference
