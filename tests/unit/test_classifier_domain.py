@@ -596,3 +596,47 @@ def _assert_fast_tokens(text: str) -> None:
     norm, origin = _normalise_with_offsets(text)
     reference = _tokenize_mapped(text, norm, list(range(len(text))) if origin is None else origin)
     assert tokenize(text) == reference
+
+
+def _reference_find(taxonomy: Taxonomy, text: str) -> list[tuple[int, int, str, int]]:
+    # The matcher's rules word by word, without its fast paths (no skipping of inactive
+    # words, no plain per-word cache): what find() must equal.
+    from services.classifier.domain.matcher import _negated
+    from services.classifier.domain.text import tokenize
+
+    index = taxonomy.index
+    tokens = tokenize(text)
+    analyses = [index._analyse(token.norm, token.raw) for token in tokens]
+    out: list[tuple[int, int, str, int]] = []
+    position = 0
+    while position < len(tokens):
+        end, hits = position, analyses[position].hits
+        if analyses[position].phrases and position + 1 < len(tokens):
+            phrase_end, phrase_hits = index._phrase_at(tokens, analyses, position)
+            if phrase_hits:
+                end, hits = phrase_end, phrase_hits
+        if hits and _negated(tokens, position):
+            hits = tuple(hit for hit in hits if not hit.negatable)
+        out.extend((tokens[position].start, tokens[end].end, hit.term, hit.domain) for hit in hits)
+        position = end + 1
+    return out
+
+
+def test_find_equals_the_word_by_word_reference(taxonomy: Taxonomy) -> None:
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[2] / "data" / "classifier"
+    texts = [
+        line.split('"text": "', 1)[1].split('"', 1)[0]
+        for name in ("dev.jsonl", "heldout.jsonl", "heldout_voices.jsonl", "heldout_2.jsonl")
+        for line in (data / name).read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    texts += [
+        "Huis van het Kind, geen schulden; niet meer ziek - Kind en Gezin",
+        "Crèche te duur, géén schulden meer, de lijn rijdt niet",
+        "",
+    ]
+    for text in texts:
+        found = [(m.start, m.end, m.hit.term, m.hit.domain) for m in taxonomy.index.find(text)]
+        assert found == _reference_find(taxonomy, text), text

@@ -81,6 +81,8 @@ class Contribution(NamedTuple):
 _Columns = tuple[int | None, ...]
 _RAW: Final = itemgetter(3)  # Token.raw
 _JOINS: Final = itemgetter(4)  # Token.joins_next
+_AT_MINUS_30: Final = 1.0 / (1.0 + math.exp(30.0))
+_AT_PLUS_30: Final = 1.0 / (1.0 + math.exp(-30.0))
 _UNKNOWN: Final = 0
 """Word id of a lemma that is in no feature of the model."""
 
@@ -277,10 +279,12 @@ class LearnedModel:
         # addition; sum() would switch to pairwise summation for a single domain.
         gathered = self._matrix.take(np.array(rows, dtype=np.intp), axis=0)
         logits: list[float] = gathered.cumsum(axis=0)[-1].tolist()
+        # The logistic function, its argument clamped to [-30, 30] (no overflow, and beyond
+        # that a probability is as good as 0 or 1).
         probabilities = [
-            1.0 / (1.0 + math.exp(min(30.0, -logit)))
-            if logit < 0.0
-            else 1.0 / (1.0 + math.exp(-min(30.0, logit)))
+            1.0 / (1.0 + math.exp(-logit))
+            if -30.0 <= logit <= 30.0
+            else (_AT_MINUS_30 if logit < 0.0 else _AT_PLUS_30)
             for logit in logits
         ]
         return Prediction(probabilities, logits, gathered, rows, self._features, ids, tokens)

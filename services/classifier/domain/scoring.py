@@ -75,12 +75,12 @@ def classify(
     # a large share of the classification time.
     found: list[list[tuple[int, int, str]]] = [[] for _ in domains]
     tokens = tokenize(text)
-    for match in taxonomy.index.find_in_tokens(tokens):
-        hit = match.hit
-        per_term = weights[hit.domain]
-        if per_term.get(hit.term, 0.0) < hit.weight:
-            per_term[hit.term] = hit.weight
-        found[hit.domain].append((match.start, match.end, hit.term))
+    for start, end, hits in taxonomy.index.find_hits(tokens):
+        for hit in hits:
+            per_term = weights[hit.domain]
+            if per_term.get(hit.term, 0.0) < hit.weight:
+                per_term[hit.term] = hit.weight
+            found[hit.domain].append((start, end, hit.term))
 
     scores = [saturate(sum(per_term.values())) if per_term else 0.0 for per_term in weights]
     if model is not None:
