@@ -531,7 +531,13 @@ def test_sparse_scorer_equals_the_sum_over_training_features(dev_model: LearnedM
     domains = sorted(dev_model.intercepts)
     for text in UNSEEN:
         names = dict.fromkeys(name for name, _ in _reference_features(text))
-        prediction = dev_model.evaluate(tokenize(text))
+        tokens = tokenize(text)
+        prediction = dev_model.evaluate(tokens)
+        # The lemmas the vocabulary match looked up are the model's own.
+        reused = dev_model.evaluate(
+            tokens, [analysis.lemma for analysis in TAXONOMY.index.analyses(tokens)]
+        )
+        assert reused._logits == prediction._logits
         for column, domain in enumerate(domains):
             expected = dev_model.intercepts[domain] + sum(
                 dev_model.weights[name].get(domain, 0.0)

@@ -16,10 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import chain, compress, islice
+from itertools import chain, compress, islice, repeat
 from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
@@ -83,28 +83,10 @@ _RAW: Final = itemgetter(3)  # Token.raw
 _JOINS: Final = itemgetter(4)  # Token.joins_next
 _AT_MINUS_30: Final = 1.0 / (1.0 + math.exp(30.0))
 _AT_PLUS_30: Final = 1.0 / (1.0 + math.exp(-30.0))
+_TINY: Final = math.ulp(0.0)
+"""The smallest positive float: a weight at least this is above zero."""
 _UNKNOWN: Final = 0
 """Word id of a lemma that is in no feature of the model."""
-
-
-class _WordIds(dict[str, int]):
-    """Casefolded word -> id of its lemma among the model's features (``_UNKNOWN`` if none).
-
-    A dict whose misses fill themselves, so that ``map(ids.__getitem__, words)`` looks up
-    a whole text in C and lemmatises only words never seen before.
-    """
-
-    __slots__ = ("_lemma_ids",)
-
-    def __init__(self, lemma_ids: dict[str, int]) -> None:
-        super().__init__()
-        self._lemma_ids = lemma_ids
-
-    def __missing__(self, raw: str) -> int:
-        if len(self) > 200_000:
-            self.clear()  # bounded memory on an endless stream of new words
-        found = self[raw] = self._lemma_ids.get(lemma(raw), _UNKNOWN)
-        return found
 
 
 class Prediction:
@@ -144,13 +126,13 @@ class Prediction:
         weights: list[float] = self._found[1:, column].tolist()
         if not weights:
             return ()
-        # Only the few strongest (ties included) need their place in the text.
-        bar = sorted(weights, reverse=True)[min(EVIDENCE_WORDS, len(weights)) - 1]
+        # Only the few strongest (ties included) need their place in the text; the bar is
+        # above zero, as only the words that pushed the domain up are shown.
+        bar = max(sorted(weights)[-min(EVIDENCE_WORDS, len(weights))], _TINY)
         rows = self._rows
         ranked = sorted(
-            (-weight, self._first_token(rows[k + 1]))
-            for k, weight in enumerate(weights)
-            if weight >= bar and weight > 0.0
+            (-weights[k], self._first_token(rows[k + 1]))
+            for k in compress(range(len(weights)), map(bar.__le__, weights))
         )
         tokens = self._tokens
         return tuple(sorted({(tokens[i].start, tokens[i].end) for _, i in ranked[:EVIDENCE_WORDS]}))
@@ -179,7 +161,8 @@ class LearnedModel:
     weights: dict[str, dict[str, float]]
     """Feature -> domain -> weight; only non-zero weights are kept."""
     _domains: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    _word_ids: _WordIds = field(init=False, repr=False, compare=False)
+    _lemma_ids: dict[str, int] = field(init=False, repr=False, compare=False)
+    """Lemma -> word id, for the lemmas that occur in some feature."""
     _unigram: dict[int, int] = field(init=False, repr=False, compare=False)
     """Word id -> matrix row of its unigram feature."""
     _bigram: dict[tuple[int, int], int] = field(init=False, repr=False, compare=False)
@@ -222,7 +205,7 @@ class LearnedModel:
             rows.append(row)
             features.append(feature)
         object.__setattr__(self, "_domains", domains)
-        object.__setattr__(self, "_word_ids", _WordIds(lemma_ids))
+        object.__setattr__(self, "_lemma_ids", lemma_ids)
         object.__setattr__(self, "_unigram", unigram)
         object.__setattr__(self, "_bigram", bigram)
         object.__setattr__(self, "_columns", {})
@@ -257,17 +240,21 @@ class LearnedModel:
             self._columns[taxonomy_fingerprint] = found
         return found
 
-    def evaluate(self, tokens: Sequence[Token]) -> Prediction:
+    def evaluate(self, tokens: Sequence[Token], lemmas: Iterable[str] | None = None) -> Prediction:
         """Probabilities per model column; evidence words are worked out only when asked.
+
+        ``lemmas``, one per token, are those the vocabulary match already looked up (each
+        word is lemmatised once per text); without them they are looked up here.
 
         The logit of a column is the plain left-to-right sum of the intercept, the weights
         of the unigram features in the order their words first occur, then those of the
         bigram features in the same order (each feature once: features are binary).
         """
+        if lemmas is None:
+            lemmas = map(lemma, map(_RAW, tokens))
         # Every step below iterates in C (map, zip, compress, dict.fromkeys): a Python loop
         # over the tokens cost more than the whole vocabulary match.
-        ids = list(map(self._word_ids.__getitem__, map(_RAW, tokens)))
-        # Each word with the next (the shifted copy is one shorter), kept where they join.
+        ids = list(map(self._lemma_ids.get, lemmas, repeat(_UNKNOWN)))
         pairs = compress(zip(ids, islice(ids, 1, None), strict=False), map(_JOINS, tokens))
         found = dict.fromkeys(
             chain((0,), map(self._unigram.get, ids), map(self._bigram.get, pairs))

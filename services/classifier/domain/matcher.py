@@ -92,6 +92,8 @@ class _Phrase:
 
 @dataclass(frozen=True, slots=True)
 class _Analysis:
+    lemma: str
+    """Dictionary form of the word (as :func:`text.lemma`); the learned model reads it too."""
     forms: frozenset[str]
     hits: tuple[Hit, ...]
     phrases: tuple[_Phrase, ...]
@@ -267,12 +269,16 @@ class LexiconIndex:
             Match(start, end, hit) for start, end, hits in self.find_hits(tokens) for hit in hits
         ]
 
-    def find_hits(self, tokens: Sequence[Token]) -> list[tuple[int, int, tuple[Hit, ...]]]:
+    def find_hits(
+        self, tokens: Sequence[Token], analyses: Sequence[_Analysis] | None = None
+    ) -> list[tuple[int, int, tuple[Hit, ...]]]:
         """The evidence of :meth:`find_in_tokens` grouped per place: (start, end, hits).
 
-        What the classifier reads: no object per match.
+        What the classifier reads: no object per match. ``analyses`` as from
+        :meth:`analyses` for these tokens, if the caller has them already.
         """
-        analyses = self._analyses(tokens)
+        if analyses is None:
+            analyses = self.analyses(tokens)
         out: list[tuple[int, int, tuple[Hit, ...]]] = []
         size = len(tokens)
         after = 0  # first position not consumed by a multi-word entry
@@ -302,7 +308,8 @@ class LexiconIndex:
             after = phrase_end + 1
         return out
 
-    def _analyses(self, tokens: Sequence[Token]) -> list[_Analysis]:
+    def analyses(self, tokens: Sequence[Token]) -> list[_Analysis]:
+        """Per token, what the vocabulary makes of the word (memoised per word)."""
         plain = self._plain
         if all(map(is_, map(_RAW, tokens), map(_NORM, tokens))):
             # Every raw form is its normalised form (an ASCII text): one C-level pass.
@@ -337,8 +344,9 @@ class LexiconIndex:
 
     def _analyse(self, norm: str, raw: str) -> _Analysis:
         forms = [norm]
+        value = lemma(raw)
         if len(norm) >= 2 and norm.isalpha():
-            forms.append(lemma(raw))
+            forms.append(value)
             forms.extend(inflection_stems(norm))
         unique = tuple(dict.fromkeys(forms))
         frozen = frozenset(unique)
@@ -350,16 +358,16 @@ class LexiconIndex:
         )
         seconds = frozenset[str]().union(*(p.accepts[1] for p in phrases))
         if len(norm) < 2 or not frozen.isdisjoint(self._neutral):
-            return _Analysis(frozen, (), phrases, seconds)
+            return _Analysis(value, frozen, (), phrases, seconds)
         whole = self._whole_hits(unique)
         if whole:
-            return _Analysis(frozen, whole, phrases, seconds)
+            return _Analysis(value, frozen, whole, phrases, seconds)
         # A misspelt entry ("tandarst") would otherwise be read as a compound of a shorter
         # entry and a nonsense part ("tand" + "arst").
         typo = self._typo_hits(norm, raw)
         if typo:
-            return _Analysis(frozen, typo, phrases, seconds)
-        return _Analysis(frozen, self._compound_hits(unique), phrases, seconds)
+            return _Analysis(value, frozen, typo, phrases, seconds)
+        return _Analysis(value, frozen, self._compound_hits(unique), phrases, seconds)
 
     def _whole_hits(self, forms: Sequence[str]) -> tuple[Hit, ...]:
         # Forms are ordered from most to least trustworthy (as written, lemma, guessed
