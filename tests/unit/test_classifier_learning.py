@@ -575,3 +575,19 @@ def test_sparse_scorer_equals_scikit_learns_decision_function(dev_model: Learned
         for text, logit in zip(UNSEEN, expected, strict=True):
             got = dev_model.evaluate(tokenize(text))._logits[column]
             assert got == pytest.approx(float(logit), abs=2e-3), (domain, text)
+
+
+def test_classified_event_equals_a_fully_validated_one() -> None:
+    # The handler assembles the classified signal without re-validating its parts: the
+    # result must be the very event a validating construction gives, byte for byte.
+    from schemas.v1 import SignalClassifiedV1, signal_classified_event, signal_submitted_event
+    from services.classifier.handlers import classify_submitted
+
+    event = signal_submitted_event(submitted_signal())
+    fast = classify_submitted(event, TAXONOMY)
+    slow = signal_classified_event(
+        SignalClassifiedV1.model_validate(
+            {"signal": event.data.model_dump(), "classification": fast.data.classification}
+        )
+    )
+    assert encode_event(fast) == encode_event(slow)
