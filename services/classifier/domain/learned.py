@@ -130,19 +130,23 @@ class Prediction:
         # above zero, as only the words that pushed the domain up are shown.
         bar = max(sorted(weights)[-min(EVIDENCE_WORDS, len(weights))], _TINY)
         rows = self._rows
-        ranked = sorted(
-            (-weights[k], self._first_token(rows[k + 1]))
-            for k in compress(range(len(weights)), map(bar.__le__, weights))
-        )
+        features = self._features
+        ids = self._ids
+        ranked: list[tuple[float, int]] = []
+        for k in compress(range(len(weights)), map(bar.__le__, weights)):
+            feature = features[rows[k + 1]]
+            # A unigram is shown on the first token with its lemma (the common case, inline).
+            at = ids.index(feature) if type(feature) is int else self._first_pair(feature)
+            ranked.append((-weights[k], at))
+        ranked.sort()
         tokens = self._tokens
         return tuple(sorted({(tokens[i].start, tokens[i].end) for _, i in ranked[:EVIDENCE_WORDS]}))
 
-    def _first_token(self, row: int) -> int:
-        feature = self._features[row]
-        ids = self._ids
-        if isinstance(feature, int):
-            return ids.index(feature)
+    def _first_pair(self, feature: int | tuple[int, int]) -> int:
+        """The first token of the first joined occurrence of a bigram."""
+        assert isinstance(feature, tuple)
         first, second = feature
+        ids = self._ids
         tokens = self._tokens
         index = ids.index(first)
         while ids[index + 1] != second or not tokens[index].joins_next:
@@ -168,6 +172,7 @@ class LearnedModel:
     _bigram: dict[tuple[int, int], int] = field(init=False, repr=False, compare=False)
     """(word id, next word id) -> matrix row of the bigram feature."""
     _columns: dict[str, _Columns] = field(init=False, repr=False, compare=False)
+    _pairs: dict[str, tuple[tuple[int, int], ...]] = field(init=False, repr=False, compare=False)
     _matrix: npt.NDArray[np.float64] = field(init=False, repr=False, compare=False)
     _features: list[int | tuple[int, int]] = field(init=False, repr=False, compare=False)
     """Per matrix row, the word id or word id pair of its feature (row 0: none)."""
@@ -209,6 +214,7 @@ class LearnedModel:
         object.__setattr__(self, "_unigram", unigram)
         object.__setattr__(self, "_bigram", bigram)
         object.__setattr__(self, "_columns", {})
+        object.__setattr__(self, "_pairs", {})
         object.__setattr__(self, "_features", features)
         matrix = np.array([[self.intercepts[d] for d in domains], *rows], dtype=np.float64).reshape(
             len(rows) + 1, len(domains)
@@ -227,6 +233,21 @@ class LearnedModel:
     @property
     def evidence_label(self) -> str:
         return f"geleerd uit {self.corrections} correcties"
+
+    def learned_pairs(
+        self, taxonomy_fingerprint: str, domains: Sequence[Domain]
+    ) -> tuple[tuple[int, int], ...]:
+        """(domain index, model column) for the domains of a taxonomy this model learned.
+
+        Cached per taxonomy, as :meth:`columns`."""
+        found = self._pairs.get(taxonomy_fingerprint)
+        if found is None:
+            found = self._pairs[taxonomy_fingerprint] = tuple(
+                (index, column)
+                for index, column in enumerate(self.columns(taxonomy_fingerprint, domains))
+                if column is not None
+            )
+        return found
 
     def columns(self, taxonomy_fingerprint: str, domains: Sequence[Domain]) -> _Columns:
         """Per domain of a taxonomy, the model column that scores it (None: not learned).

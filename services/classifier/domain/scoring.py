@@ -165,15 +165,14 @@ def _blend(
     probabilities = prediction.probabilities
     share = model.share
     half = share / 2
-    pending: list[tuple[int, int]] = []
-    for index, column in enumerate(model.columns(taxonomy.fingerprint, taxonomy.domains)):
-        if column is None:
-            continue  # the model never saw this domain both ways: the vocabulary decides
+    pairs = model.learned_pairs(taxonomy.fingerprint, taxonomy.domains)
+    # As LearnedModel.blend, inlined: it runs for every domain of every signal.
+    for index, column in pairs:
         probability = probabilities[column]
         lexicon = scores[index]
-        # As LearnedModel.blend, inlined: it runs for every domain of every signal.
-        weight = share if probability > lexicon else half
-        scores[index] = round(lexicon + weight * (probability - lexicon), SCORE_DECIMALS)
-        if probability >= 0.5:
-            pending.append((index, column))
-    return prediction, pending
+        scores[index] = round(
+            lexicon + (share if probability > lexicon else half) * (probability - lexicon),
+            SCORE_DECIMALS,
+        )
+    # Domains the model never saw both ways are not in pairs: the vocabulary decides them.
+    return prediction, [(i, c) for i, c in pairs if probabilities[c] >= 0.5]
