@@ -69,7 +69,11 @@ def classify_submitted(
 ) -> SignalClassifiedEventV1:
     signal = event.data
     classification = classify(signal.text, taxonomy, classified_at=datetime.now(UTC), model=model)
-    return to_event(SignalClassifiedV1(signal=signal, classification=classification))
+    # Both parts are validated models already (the signal when decoded, the classification
+    # when built): assembling them needs no second validation pass.
+    return to_event(
+        SignalClassifiedV1.model_construct(signal=signal, classification=classification)
+    )
 
 
 async def handle_submitted_batch(

@@ -558,3 +558,85 @@ def test_packaged_taxonomy_marks_services_and_participation_cross_cutting(
         "dienstverlening",
         "participatie",
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "Geen geld voor de schooluitstap, de huur - en  de factuur!",
+        "Crèche te duur; Kind en Gezin zegt: 'wachtlijst'",
+        "OCMW/CAW...  pro-deo advocaat ' s avonds",
+        "één twee drie – vier—vijf",
+        "a b,c\nd\t\te",
+        "😀 emoji alleen 😀",
+        "ÉCOLE Straße ﬁnale",
+    ],
+)
+def test_tokenize_fast_path_equals_the_general_path(text: str) -> None:
+    # The identity-offset fast path must give exactly the tokens of the general path fed an
+    # identity offset map (where the general path is valid: every character folds to one).
+    _assert_fast_tokens(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab é-'., \n\u0301ß😀"), max_size=40))
+def test_tokenize_fast_path_equals_the_general_path_on_any_text(text: str) -> None:
+    _assert_fast_tokens(text)
+
+
+def _assert_fast_tokens(text: str) -> None:
+    from services.classifier.domain.text import (
+        _normalise_with_offsets,
+        _tokenize_mapped,
+        tokenize,
+    )
+
+    norm, origin = _normalise_with_offsets(text)
+    reference = _tokenize_mapped(text, norm, list(range(len(text))) if origin is None else origin)
+    assert tokenize(text) == reference
+
+
+def _reference_find(taxonomy: Taxonomy, text: str) -> list[tuple[int, int, str, int]]:
+    # The matcher's rules word by word, without its fast paths (no skipping of inactive
+    # words, no plain per-word cache): what find() must equal.
+    from services.classifier.domain.matcher import _negated
+    from services.classifier.domain.text import tokenize
+
+    index = taxonomy.index
+    tokens = tokenize(text)
+    analyses = [index._analyse(token.norm, token.raw) for token in tokens]
+    out: list[tuple[int, int, str, int]] = []
+    position = 0
+    while position < len(tokens):
+        end, hits = position, analyses[position].hits
+        if analyses[position].phrases and position + 1 < len(tokens):
+            phrase_end, phrase_hits = index._phrase_at(tokens, analyses, position)
+            if phrase_hits:
+                end, hits = phrase_end, phrase_hits
+        if hits and _negated(tokens, position):
+            hits = tuple(hit for hit in hits if not hit.negatable)
+        out.extend((tokens[position].start, tokens[end].end, hit.term, hit.domain) for hit in hits)
+        position = end + 1
+    return out
+
+
+def test_find_equals_the_word_by_word_reference(taxonomy: Taxonomy) -> None:
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[2] / "data" / "classifier"
+    texts = [
+        line.split('"text": "', 1)[1].split('"', 1)[0]
+        for name in ("dev.jsonl", "heldout.jsonl", "heldout_voices.jsonl", "heldout_2.jsonl")
+        for line in (data / name).read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    texts += [
+        "Huis van het Kind, geen schulden; niet meer ziek - Kind en Gezin",
+        "Crèche te duur, géén schulden meer, de lijn rijdt niet",
+        "",
+    ]
+    for text in texts:
+        found = [(m.start, m.end, m.hit.term, m.hit.domain) for m in taxonomy.index.find(text)]
+        assert found == _reference_find(taxonomy, text), text

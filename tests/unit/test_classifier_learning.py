@@ -448,7 +448,8 @@ def test_train_command_from_file_writes_a_model(
 @pytest.mark.parametrize("domains", [("werk",), ("werk", "wonen", "gezin")])
 def test_prediction_equals_the_plain_sum_of_the_feature_weights(domains: tuple[str, ...]) -> None:
     # The probabilities feed rounded scores: the fast path must add the weights exactly as
-    # Python would, in text order, also for a model that learned a single domain.
+    # Python would (intercept, unigrams in text order, then bigrams in text order), also for
+    # a model that learned a single domain.
     from services.classifier.domain.text import tokenize
 
     words = [f"woord{i}" for i in range(40)]
@@ -463,7 +464,7 @@ def test_prediction_equals_the_plain_sum_of_the_feature_weights(domains: tuple[s
     text = " ".join(words)
     tokens = tokenize(text)
     predicted = model.predict(tokens)
-    order = ["w:woord0", "b:woord0_woord1", *(f"w:{word}" for word in words[1:])]
+    order = [*(f"w:{word}" for word in words), "b:woord0_woord1"]
     for domain in domains:
         logit = sum([model.intercepts[domain], *(weights[name][domain] for name in order)])
         expected = 1.0 / (1.0 + pow(2.718281828459045, -logit))
@@ -471,3 +472,122 @@ def test_prediction_equals_the_plain_sum_of_the_feature_weights(domains: tuple[s
         assert model.evaluate(tokens)._logits[sorted(domains).index(domain)] == logit
         # Evidence words only where the model is for the domain (probability 0.5 or more).
         assert bool(predicted[domain].words) == (logit >= 0)
+
+
+# --- fast scorer == slow reference -----------------------------------------------------------
+
+
+def _labeled(name: str) -> list[dict[str, object]]:
+    lines = (DATA / name).read_text("utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def _reference_features(text: str) -> list[tuple[str, int]]:
+    # Training's own feature extraction: lemma unigrams and joined bigrams with the token each
+    # is shown on, in text order.
+    from services.classifier.domain.learned import _features
+    from services.classifier.domain.text import tokenize
+
+    return _features(tokenize(text))
+
+
+def _reference_words(model: LearnedModel, text: str, domain: str) -> tuple[tuple[int, int], ...]:
+    from services.classifier.domain.text import tokenize
+
+    tokens = tokenize(text)
+    first: dict[str, int] = {}
+    for name, index in _reference_features(text):
+        if name in model.weights and domain in model.weights[name]:
+            first.setdefault(name, index)
+    ranked = sorted((-model.weights[name][domain], index) for name, index in first.items())
+    return tuple(sorted({(tokens[i].start, tokens[i].end) for push, i in ranked[:3] if push < 0.0}))
+
+
+@pytest.fixture(scope="module")
+def dev_model() -> LearnedModel:
+    examples = [
+        TrainingExample(str(item["text"]), tuple(item["domains"]))  # type: ignore[arg-type]
+        for item in _labeled("dev.jsonl")
+    ]
+    return train(examples, domains=TAXONOMY.domain_ids, taxonomy_id=TAXONOMY.id, trained_at=NOW)
+
+
+UNSEEN = [
+    str(item["text"])
+    for name in ("heldout.jsonl", "heldout_voices.jsonl", "heldout_2.jsonl")
+    for item in _labeled(name)
+] + [
+    "",
+    "school school school",
+    "Geen geld voor de schooluitstap - de huur, en de factuur",
+    "Kinderen kinderen KINDEREN: schoolreis, schoolreis",
+    "😀😀",
+]
+
+
+def test_sparse_scorer_equals_the_sum_over_training_features(dev_model: LearnedModel) -> None:
+    from services.classifier.domain.text import tokenize
+
+    domains = sorted(dev_model.intercepts)
+    for text in UNSEEN:
+        names = dict.fromkeys(name for name, _ in _reference_features(text))
+        tokens = tokenize(text)
+        prediction = dev_model.evaluate(tokens)
+        # The lemmas the vocabulary match looked up are the model's own.
+        reused = dev_model.evaluate(
+            tokens, [analysis.lemma for analysis in TAXONOMY.index.analyses(tokens)]
+        )
+        assert reused._logits == prediction._logits
+        for column, domain in enumerate(domains):
+            expected = dev_model.intercepts[domain] + sum(
+                dev_model.weights[name].get(domain, 0.0)
+                for name in names
+                if name in dev_model.weights
+            )
+            assert prediction._logits[column] == pytest.approx(expected, abs=1e-9), text
+            assert prediction.words(column) == (
+                _reference_words(dev_model, text, domain) if expected >= 0.0 else ()
+            ), (text, domain)
+
+
+def test_sparse_scorer_equals_scikit_learns_decision_function(dev_model: LearnedModel) -> None:
+    # The stored model keeps only rounded arithmetic (no pickle): its logits must be those of
+    # the fitted scikit-learn estimator, up to the rounding of the stored weights.
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from services.classifier.domain.learned import feature_names
+    from services.classifier.domain.text import tokenize
+
+    items = _labeled("dev.jsonl")
+    vectoriser = DictVectorizer()
+    matrix = vectoriser.fit_transform(
+        [dict.fromkeys(feature_names(str(item["text"])), 1) for item in items]
+    )
+    unseen = vectoriser.transform([dict.fromkeys(feature_names(text), 1) for text in UNSEEN])
+    domains = sorted(dev_model.intercepts)
+    for column, domain in enumerate(domains):
+        labels = [int(domain in item["domains"]) for item in items]  # type: ignore[operator]
+        fitted = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(
+            matrix, labels
+        )
+        expected = fitted.decision_function(unseen)
+        for text, logit in zip(UNSEEN, expected, strict=True):
+            got = dev_model.evaluate(tokenize(text))._logits[column]
+            assert got == pytest.approx(float(logit), abs=2e-3), (domain, text)
+
+
+def test_classified_event_equals_a_fully_validated_one() -> None:
+    # The handler assembles the classified signal without re-validating its parts: the
+    # result must be the very event a validating construction gives, byte for byte.
+    from schemas.v1 import SignalClassifiedV1, signal_classified_event, signal_submitted_event
+    from services.classifier.handlers import classify_submitted
+
+    event = signal_submitted_event(submitted_signal())
+    fast = classify_submitted(event, TAXONOMY)
+    slow = signal_classified_event(
+        SignalClassifiedV1.model_validate(
+            {"signal": event.data.model_dump(), "classification": fast.data.classification}
+        )
+    )
+    assert encode_event(fast) == encode_event(slow)

@@ -16,10 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import neg
+from itertools import chain, compress, islice, repeat
+from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
 import numpy as np
@@ -77,49 +78,80 @@ class Contribution(NamedTuple):
     """Offsets of the words that pushed this domain up most."""
 
 
-_Word = tuple[str, int | None, dict[str, int] | None]
 _Columns = tuple[int | None, ...]
+_RAW: Final = itemgetter(3)  # Token.raw
+_JOINS: Final = itemgetter(4)  # Token.joins_next
+_AT_MINUS_30: Final = 1.0 / (1.0 + math.exp(30.0))
+_AT_PLUS_30: Final = 1.0 / (1.0 + math.exp(-30.0))
+_TINY: Final = math.ulp(0.0)
+"""The smallest positive float: a weight at least this is above zero."""
+_UNKNOWN: Final = 0
+"""Word id of a lemma that is in no feature of the model."""
 
 
 class Prediction:
     """What the model says about one text; evidence words only for the domains that need them."""
 
-    __slots__ = ("_at", "_found", "_logits", "_tokens", "probabilities")
+    __slots__ = ("_features", "_found", "_ids", "_logits", "_rows", "_tokens", "probabilities")
 
     def __init__(
         self,
         probabilities: list[float],
         logits: list[float],
         found: npt.NDArray[np.float64],
-        at: list[int],
+        rows: list[int],
+        features: list[int | tuple[int, int]],
+        ids: list[int],
         tokens: Sequence[Token],
     ) -> None:
         self.probabilities = probabilities
         """Per model column (see :meth:`LearnedModel.columns`)."""
         self._logits = logits
         self._found = found
-        """Row 0 the intercepts, then the weights of each feature found, in text order."""
-        self._at = at
+        """The matrix rows of ``rows``: row 0 the intercepts, then a row per feature found."""
+        self._rows = rows
+        self._features = features
+        """Per matrix row, its word id (unigram) or pair of word ids (bigram)."""
+        self._ids = ids
         self._tokens = tokens
 
     def words(self, column: int) -> tuple[tuple[int, int], ...]:
-        """Offsets of the words that pushed this column up most (none below probability 0.5)."""
+        """Offsets of the words that pushed this column up most (none below probability 0.5).
+
+        The strongest positive features, ties to the one seen first, each shown on the first
+        token it was seen on (a bigram on its first word).
+        """
         if self._logits[column] < 0.0:
             return ()
-        tokens = self._tokens
-        # Sorted whole in C; the features that pushed up (negated weight below zero) come
-        # first, so the top few of them are the first few of this list.
         weights: list[float] = self._found[1:, column].tolist()
-        ranked = sorted(zip(map(neg, weights), self._at[1:], strict=True))
-        return tuple(
-            sorted(
-                {
-                    (tokens[i].start, tokens[i].end)
-                    for push, i in ranked[:EVIDENCE_WORDS]
-                    if push < 0.0
-                }
-            )
-        )
+        if not weights:
+            return ()
+        # Only the few strongest (ties included) need their place in the text; the bar is
+        # above zero, as only the words that pushed the domain up are shown.
+        bar = max(sorted(weights)[-min(EVIDENCE_WORDS, len(weights))], _TINY)
+        rows = self._rows
+        features = self._features
+        ids = self._ids
+        ranked: list[tuple[float, int]] = []
+        for k in compress(range(len(weights)), map(bar.__le__, weights)):
+            feature = features[rows[k + 1]]
+            # A unigram is shown on the first token with its lemma (the common case, inline).
+            at = ids.index(feature) if type(feature) is int else self._first_pair(feature)
+            ranked.append((-weights[k], at))
+        ranked.sort()
+        tokens = self._tokens
+        return tuple(sorted({(tokens[i].start, tokens[i].end) for _, i in ranked[:EVIDENCE_WORDS]}))
+
+    def _first_pair(self, feature: int | tuple[int, int]) -> int:
+        """The first token of the first joined occurrence of a bigram."""
+        assert isinstance(feature, tuple)
+        first, second = feature
+        ids = self._ids
+        tokens = self._tokens
+        index = ids.index(first)
+        while ids[index + 1] != second or not tokens[index].joins_next:
+            index = ids.index(first, index + 1)
+        return index
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,39 +165,57 @@ class LearnedModel:
     weights: dict[str, dict[str, float]]
     """Feature -> domain -> weight; only non-zero weights are kept."""
     _domains: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    _unigrams: dict[str, int] = field(init=False, repr=False, compare=False)
-    _bigrams: dict[str, dict[str, int]] = field(init=False, repr=False, compare=False)
-    _words: dict[str, _Word] = field(init=False, repr=False, compare=False)
-    """Per casefolded word: its lemma, unigram row and the bigrams it starts."""
+    _lemma_ids: dict[str, int] = field(init=False, repr=False, compare=False)
+    """Lemma -> word id, for the lemmas that occur in some feature."""
+    _unigram: dict[int, int] = field(init=False, repr=False, compare=False)
+    """Word id -> matrix row of its unigram feature."""
+    _bigram: dict[tuple[int, int], int] = field(init=False, repr=False, compare=False)
+    """(word id, next word id) -> matrix row of the bigram feature."""
     _columns: dict[str, _Columns] = field(init=False, repr=False, compare=False)
+    _pairs: dict[str, tuple[tuple[int, int], ...]] = field(init=False, repr=False, compare=False)
     _matrix: npt.NDArray[np.float64] = field(init=False, repr=False, compare=False)
+    _features: list[int | tuple[int, int]] = field(init=False, repr=False, compare=False)
+    """Per matrix row, the word id or word id pair of its feature (row 0: none)."""
 
     def __post_init__(self) -> None:
-        # Compiled once into rows of (domain column, weight) pairs per feature: prediction is
-        # then a look-up per word and a few additions.
+        # Compiled once: an id per lemma that occurs in a feature, and per feature a row of
+        # weights per domain column (row 0 the intercepts). Prediction is then a look-up
+        # per word, a look-up per joined word pair, and a sum of the rows found.
         domains = tuple(sorted(self.intercepts))
         position = {domain: index for index, domain in enumerate(domains)}
-        unigrams: dict[str, int] = {}
-        bigrams: dict[str, dict[str, int]] = {}
+        lemma_ids: dict[str, int] = {}
+        unigram: dict[int, int] = {}
+        bigram: dict[tuple[int, int], int] = {}
+
+        def word_id(value: str) -> int:
+            return lemma_ids.setdefault(value, len(lemma_ids) + 1)  # 0 is _UNKNOWN
+
         rows: list[list[float]] = []
+        features: list[int | tuple[int, int]] = [_UNKNOWN]  # row 0: the intercepts
         for name, per_domain in self.weights.items():
             row = [0.0] * len(domains)
             for domain, weight in per_domain.items():
                 if domain in position:
                     row[position[domain]] = weight
+            feature: int | tuple[int, int]
             if name.startswith("w:"):
-                unigrams[name[2:]] = len(rows) + 1  # row 0 holds the intercepts
+                feature = word_id(name[2:])
+                unigram[feature] = len(rows) + 1  # row 0 holds the intercepts
             elif name.startswith("b:"):
                 first, _, second = name[2:].partition("_")
-                bigrams.setdefault(first, {})[second] = len(rows) + 1
+                feature = (word_id(first), word_id(second))
+                bigram[feature] = len(rows) + 1
             else:
                 continue
             rows.append(row)
+            features.append(feature)
         object.__setattr__(self, "_domains", domains)
-        object.__setattr__(self, "_unigrams", unigrams)
-        object.__setattr__(self, "_bigrams", bigrams)
-        object.__setattr__(self, "_words", {})
+        object.__setattr__(self, "_lemma_ids", lemma_ids)
+        object.__setattr__(self, "_unigram", unigram)
+        object.__setattr__(self, "_bigram", bigram)
         object.__setattr__(self, "_columns", {})
+        object.__setattr__(self, "_pairs", {})
+        object.__setattr__(self, "_features", features)
         matrix = np.array([[self.intercepts[d] for d in domains], *rows], dtype=np.float64).reshape(
             len(rows) + 1, len(domains)
         )
@@ -184,6 +234,21 @@ class LearnedModel:
     def evidence_label(self) -> str:
         return f"geleerd uit {self.corrections} correcties"
 
+    def learned_pairs(
+        self, taxonomy_fingerprint: str, domains: Sequence[Domain]
+    ) -> tuple[tuple[int, int], ...]:
+        """(domain index, model column) for the domains of a taxonomy this model learned.
+
+        Cached per taxonomy, as :meth:`columns`."""
+        found = self._pairs.get(taxonomy_fingerprint)
+        if found is None:
+            found = self._pairs[taxonomy_fingerprint] = tuple(
+                (index, column)
+                for index, column in enumerate(self.columns(taxonomy_fingerprint, domains))
+                if column is not None
+            )
+        return found
+
     def columns(self, taxonomy_fingerprint: str, domains: Sequence[Domain]) -> _Columns:
         """Per domain of a taxonomy, the model column that scores it (None: not learned).
 
@@ -196,45 +261,41 @@ class LearnedModel:
             self._columns[taxonomy_fingerprint] = found
         return found
 
-    def evaluate(self, tokens: Sequence[Token]) -> Prediction:
-        """Probabilities per model column; evidence words are worked out only when asked."""
-        cache = self._words
-        if len(cache) > 200_000:
-            cache.clear()  # bounded memory on an endless stream of new words
-        # Feature row -> first token it was seen on; row 0 (the intercepts) on no token.
-        rows: dict[int, int] = {0: -1}
-        setdefault = rows.setdefault
-        # One pass, the bigram of the previous token handled before this token's unigram:
-        # the same row order (hence the same floating-point sums) as unigram then bigram
-        # per token.
-        after: dict[str, int] | None = None  # bigrams the previous token starts, if joined
-        for index, token in enumerate(tokens):
-            entry = cache.get(token.raw)
-            if entry is None:
-                entry = cache[token.raw] = self._word(token.raw)
-            value, row, successors = entry
-            if after is not None:
-                bigram = after.get(value)
-                if bigram is not None:
-                    setdefault(bigram, index - 1)
-            if row is not None:
-                setdefault(row, index)
-            after = successors if token.joins_next else None
-        # One contiguous matrix (intercepts in row 0): a few dozen rows gathered and summed in
-        # C touch a few cache lines each, where tuples of float objects were scattered over
-        # the heap and missed the cache whenever the vocabulary had run in between. A running
-        # sum (cumsum) adds row by row in this order, so the logits are exactly those of
-        # plain Python addition; sum() would switch to pairwise summation for a single
-        # domain and round differently.
-        found = self._matrix.take(np.fromiter(rows, np.intp, len(rows)), axis=0)
-        logits: list[float] = found.cumsum(axis=0)[-1].tolist()
+    def evaluate(self, tokens: Sequence[Token], lemmas: Iterable[str] | None = None) -> Prediction:
+        """Probabilities per model column; evidence words are worked out only when asked.
+
+        ``lemmas``, one per token, are those the vocabulary match already looked up (each
+        word is lemmatised once per text); without them they are looked up here.
+
+        The logit of a column is the plain left-to-right sum of the intercept, the weights
+        of the unigram features in the order their words first occur, then those of the
+        bigram features in the same order (each feature once: features are binary).
+        """
+        if lemmas is None:
+            lemmas = map(lemma, map(_RAW, tokens))
+        # Every step below iterates in C (map, zip, compress, dict.fromkeys): a Python loop
+        # over the tokens cost more than the whole vocabulary match.
+        ids = list(map(self._lemma_ids.get, lemmas, repeat(_UNKNOWN)))
+        pairs = compress(zip(ids, islice(ids, 1, None), strict=False), map(_JOINS, tokens))
+        found = dict.fromkeys(
+            chain((0,), map(self._unigram.get, ids), map(self._bigram.get, pairs))
+        )
+        found.pop(None, None)
+        rows: list[int] = list(found)  # type: ignore[arg-type]
+        # One contiguous matrix: a few dozen rows gathered and summed in C. A running sum
+        # (cumsum) adds row by row in order, so the logits are exactly those of plain Python
+        # addition; sum() would switch to pairwise summation for a single domain.
+        gathered = self._matrix.take(np.array(rows, dtype=np.intp), axis=0)
+        logits: list[float] = gathered.cumsum(axis=0)[-1].tolist()
+        # The logistic function, its argument clamped to [-30, 30] (no overflow, and beyond
+        # that a probability is as good as 0 or 1).
         probabilities = [
-            1.0 / (1.0 + math.exp(min(30.0, -logit)))
-            if logit < 0.0
-            else 1.0 / (1.0 + math.exp(-min(30.0, logit)))
+            1.0 / (1.0 + math.exp(-logit))
+            if -30.0 <= logit <= 30.0
+            else (_AT_MINUS_30 if logit < 0.0 else _AT_PLUS_30)
             for logit in logits
         ]
-        return Prediction(probabilities, logits, found, list(rows.values()), tokens)
+        return Prediction(probabilities, logits, gathered, rows, self._features, ids, tokens)
 
     def predict(self, tokens: Sequence[Token]) -> dict[str, Contribution]:
         prediction = self.evaluate(tokens)
@@ -244,10 +305,6 @@ class LearnedModel:
                 zip(self._domains, prediction.probabilities, strict=True)
             )
         }
-
-    def _word(self, raw: str) -> _Word:
-        value = lemma(raw)
-        return value, self._unigrams.get(value), self._bigrams.get(value)
 
     def to_json(self) -> str:
         return json.dumps(

@@ -19,8 +19,10 @@ A multi-word entry ("huis van het kind") is tried first and consumes its words, 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import compress
+from operator import attrgetter, is_, itemgetter
 from typing import Final
 
 from .model import Domain
@@ -90,6 +92,8 @@ class _Phrase:
 
 @dataclass(frozen=True, slots=True)
 class _Analysis:
+    lemma: str
+    """Dictionary form of the word (as :func:`text.lemma`); the learned model reads it too."""
     forms: frozenset[str]
     hits: tuple[Hit, ...]
     phrases: tuple[_Phrase, ...]
@@ -97,6 +101,34 @@ class _Analysis:
     seconds: frozenset[str] = frozenset()
     """Forms the second word of any of those entries may take: most words start some entry
     ("de", "kind"), but the next word rarely fits, and this rules them out in one test."""
+    active: bool = field(init=False)
+    """Whether the word can give evidence at all (an entry, or the start of one)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "active", bool(self.hits or self.phrases))
+
+
+class _PlainAnalyses(dict[str, _Analysis]):
+    """Per-word analyses keyed on the word alone, for words whose raw form is the normalised
+    one (every ASCII word): misses fill themselves, so a text is looked up with one
+    ``map``, and memory stays bounded on an endless stream of new words."""
+
+    __slots__ = ("_analyse",)
+
+    def __init__(self, analyse: Callable[[str, str], _Analysis]) -> None:
+        super().__init__()
+        self._analyse = analyse
+
+    def __missing__(self, norm: str) -> _Analysis:
+        if len(self) > 200_000:
+            self.clear()
+        found = self[norm] = self._analyse(norm, norm)
+        return found
+
+
+_ACTIVE: Final = attrgetter("active")
+_RAW: Final = itemgetter(3)  # Token.raw
+_NORM: Final = itemgetter(2)  # Token.norm
 
 
 _NO_HITS: Final[tuple[Hit, ...]] = ()
@@ -225,7 +257,7 @@ class LexiconIndex:
         self.analyse: Final = functools.lru_cache(maxsize=100_000)(self._analyse)
         # Per-word analyses keyed on the raw form alone when it is the normalised one too
         # (every ASCII word): a plain dict lookup, no key tuple, no lru bookkeeping.
-        self._plain: dict[str, _Analysis] = {}
+        self._plain: Final = _PlainAnalyses(self._analyse)
 
     def find(self, text: str) -> list[Match]:
         """Every piece of evidence in ``text``, in text order, offsets into ``text``."""
@@ -233,11 +265,28 @@ class LexiconIndex:
 
     def find_in_tokens(self, tokens: Sequence[Token]) -> list[Match]:
         """As :meth:`find`, for a text already tokenised (the learned model reuses them)."""
-        analyses = self._analyses(tokens)
-        matches: list[Match] = []
-        position = 0
+        return [
+            Match(start, end, hit) for start, end, hits in self.find_hits(tokens) for hit in hits
+        ]
+
+    def find_hits(
+        self, tokens: Sequence[Token], analyses: Sequence[_Analysis] | None = None
+    ) -> list[tuple[int, int, tuple[Hit, ...]]]:
+        """The evidence of :meth:`find_in_tokens` grouped per place: (start, end, hits).
+
+        What the classifier reads: no object per match. ``analyses`` as from
+        :meth:`analyses` for these tokens, if the caller has them already.
+        """
+        if analyses is None:
+            analyses = self.analyses(tokens)
+        out: list[tuple[int, int, tuple[Hit, ...]]] = []
         size = len(tokens)
-        while position < size:
+        after = 0  # first position not consumed by a multi-word entry
+        # Only words with an entry or starting one can give evidence: most words ("de",
+        # "en", "heeft") are skipped in C.
+        for position in compress(range(size), map(_ACTIVE, analyses)):
+            if position < after:
+                continue
             analysis = analyses[position]
             phrase_end, phrase_hits = position, _NO_HITS
             if (
@@ -249,31 +298,26 @@ class LexiconIndex:
                 phrase_end, phrase_hits = self._phrase_at(tokens, analyses, position)
             hits = phrase_hits or analysis.hits
             if not hits:
-                position += 1
                 continue
             if _negated(tokens, position):
                 hits = tuple(hit for hit in hits if not hit.negatable)
-            if phrase_hits:
-                start, end = tokens[position].start, tokens[phrase_end].end
-                matches.extend(Match(start, end, hit) for hit in hits)
-                position = phrase_end + 1
-                continue
-            token = tokens[position]
-            matches.extend(Match(token.start, token.end, hit) for hit in hits)
-            position += 1
-        return matches
+                if not hits:
+                    after = phrase_end + 1
+                    continue
+            out.append((tokens[position].start, tokens[phrase_end].end, hits))
+            after = phrase_end + 1
+        return out
 
-    def _analyses(self, tokens: Sequence[Token]) -> list[_Analysis]:
+    def analyses(self, tokens: Sequence[Token]) -> list[_Analysis]:
+        """Per token, what the vocabulary makes of the word (memoised per word)."""
         plain = self._plain
-        if len(plain) > 200_000:
-            plain.clear()  # bounded memory on an endless stream of new words
+        if all(map(is_, map(_RAW, tokens), map(_NORM, tokens))):
+            # Every raw form is its normalised form (an ASCII text): one C-level pass.
+            return list(map(plain.__getitem__, map(_NORM, tokens)))
         out: list[_Analysis] = []
         for token in tokens:
             if token.raw is token.norm or token.raw == token.norm:
-                found = plain.get(token.norm)
-                if found is None:
-                    found = plain[token.norm] = self._analyse(token.norm, token.raw)
-                out.append(found)
+                out.append(plain[token.norm])
             else:
                 out.append(self.analyse(token.norm, token.raw))
         return out
@@ -300,8 +344,9 @@ class LexiconIndex:
 
     def _analyse(self, norm: str, raw: str) -> _Analysis:
         forms = [norm]
+        value = lemma(raw)
         if len(norm) >= 2 and norm.isalpha():
-            forms.append(lemma(raw))
+            forms.append(value)
             forms.extend(inflection_stems(norm))
         unique = tuple(dict.fromkeys(forms))
         frozen = frozenset(unique)
@@ -313,16 +358,16 @@ class LexiconIndex:
         )
         seconds = frozenset[str]().union(*(p.accepts[1] for p in phrases))
         if len(norm) < 2 or not frozen.isdisjoint(self._neutral):
-            return _Analysis(frozen, (), phrases, seconds)
+            return _Analysis(value, frozen, (), phrases, seconds)
         whole = self._whole_hits(unique)
         if whole:
-            return _Analysis(frozen, whole, phrases, seconds)
+            return _Analysis(value, frozen, whole, phrases, seconds)
         # A misspelt entry ("tandarst") would otherwise be read as a compound of a shorter
         # entry and a nonsense part ("tand" + "arst").
         typo = self._typo_hits(norm, raw)
         if typo:
-            return _Analysis(frozen, typo, phrases, seconds)
-        return _Analysis(frozen, self._compound_hits(unique), phrases, seconds)
+            return _Analysis(value, frozen, typo, phrases, seconds)
+        return _Analysis(value, frozen, self._compound_hits(unique), phrases, seconds)
 
     def _whole_hits(self, forms: Sequence[str]) -> tuple[Hit, ...]:
         # Forms are ordered from most to least trustworthy (as written, lemma, guessed

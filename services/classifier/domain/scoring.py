@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Final
 
 from schemas.v1 import ClassificationV1
@@ -26,6 +27,7 @@ EARLY_BONUS: Final = 0.2
 signal is about first and its causes and consequences after ("schoolreis te duur" ->
 onderwijs, then inkomen)."""
 SCORE_DECIMALS: Final = 4
+_LEMMA: Final = attrgetter("lemma")
 
 
 def classifier_version(taxonomy: Taxonomy, model: LearnedModel | None = None) -> str:
@@ -75,16 +77,17 @@ def classify(
     # a large share of the classification time.
     found: list[list[tuple[int, int, str]]] = [[] for _ in domains]
     tokens = tokenize(text)
-    for match in taxonomy.index.find_in_tokens(tokens):
-        hit = match.hit
-        per_term = weights[hit.domain]
-        if per_term.get(hit.term, 0.0) < hit.weight:
-            per_term[hit.term] = hit.weight
-        found[hit.domain].append((match.start, match.end, hit.term))
+    analyses = taxonomy.index.analyses(tokens)
+    for start, end, hits in taxonomy.index.find_hits(tokens, analyses):
+        for hit in hits:
+            per_term = weights[hit.domain]
+            if per_term.get(hit.term, 0.0) < hit.weight:
+                per_term[hit.term] = hit.weight
+            found[hit.domain].append((start, end, hit.term))
 
     scores = [saturate(sum(per_term.values())) if per_term else 0.0 for per_term in weights]
     if model is not None:
-        prediction, pending = _blend(tokens, taxonomy, model, scores)
+        prediction, pending = _blend(tokens, map(_LEMMA, analyses), taxonomy, model, scores)
     tagged = sorted(
         (i for i, domain in enumerate(domains) if scores[i] >= domain.threshold),
         key=lambda i: (-scores[i], i),
@@ -151,25 +154,25 @@ def _primary(
 
 def _blend(
     tokens: list[Token],
+    lemmas: Iterable[str],
     taxonomy: Taxonomy,
     model: LearnedModel,
     scores: list[float],
 ) -> tuple[Prediction, list[tuple[int, int]]]:
     """Blend the model into ``scores``; returns the prediction and the (domain, model column)
     pairs whose probability is high enough for learned evidence words."""
-    prediction = model.evaluate(tokens)
+    prediction = model.evaluate(tokens, lemmas)
     probabilities = prediction.probabilities
     share = model.share
     half = share / 2
-    pending: list[tuple[int, int]] = []
-    for index, column in enumerate(model.columns(taxonomy.fingerprint, taxonomy.domains)):
-        if column is None:
-            continue  # the model never saw this domain both ways: the vocabulary decides
+    pairs = model.learned_pairs(taxonomy.fingerprint, taxonomy.domains)
+    # As LearnedModel.blend, inlined: it runs for every domain of every signal.
+    for index, column in pairs:
         probability = probabilities[column]
         lexicon = scores[index]
-        # As LearnedModel.blend, inlined: it runs for every domain of every signal.
-        weight = share if probability > lexicon else half
-        scores[index] = round(lexicon + weight * (probability - lexicon), SCORE_DECIMALS)
-        if probability >= 0.5:
-            pending.append((index, column))
-    return prediction, pending
+        scores[index] = round(
+            lexicon + (share if probability > lexicon else half) * (probability - lexicon),
+            SCORE_DECIMALS,
+        )
+    # Domains the model never saw both ways are not in pairs: the vocabulary decides them.
+    return prediction, [(i, c) for i, c in pairs if probabilities[c] >= 0.5]

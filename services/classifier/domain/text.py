@@ -84,10 +84,17 @@ def _normalise_with_offsets(text: str) -> tuple[str, list[int] | None]:
     return "".join(pieces), origin
 
 
-@functools.lru_cache(maxsize=4096)
+_JOINED: dict[str, bool] = {}
+"""Per gap between two words, whether it joins them into a phrase. Gaps repeat endlessly
+(" ", ", ", " - "): one regex test per distinct gap is enough."""
+_new: Final = tuple.__new__
+
+
 def _joins(gap: str) -> bool:
-    # Gaps repeat endlessly (" ", ", ", " - "): one regex test per distinct gap is enough.
-    return _PHRASE_JOINER.fullmatch(gap) is not None
+    joins = bool(gap) and _PHRASE_JOINER.fullmatch(gap) is not None
+    if len(gap) <= 8 and len(_JOINED) < 4096:
+        _JOINED[gap] = joins  # long gaps are rare and unbounded in variety: not kept
+    return joins
 
 
 def tokenize(text: str) -> list[Token]:
@@ -97,23 +104,43 @@ def tokenize(text: str) -> list[Token]:
     append = tokens.append
     if origin is None:
         # Offsets are the identity. findall hands back (gap before, word) pairs in one C
-        # call; offsets are summed from their lengths.
-        ascii_text = text.isascii()
+        # call; offsets are summed from their lengths. Tokens are made with tuple.__new__:
+        # the NamedTuple constructor is a Python-level function, a third of this loop.
         pairs = _GAP_AND_WORD.findall(norm)
-        last = len(pairs) - 1
+        if not pairs:
+            return tokens
+        following = [gap for gap, _ in pairs[1:]]
+        following.append("")  # nothing follows the last word
+        joined = _JOINED
         position = 0
-        for index, (gap, word) in enumerate(pairs):
+        if text.isascii():
+            # Casefolding equals lower-casing: the raw form is the normalised one.
+            for (gap, word), after in zip(pairs, following, strict=True):
+                start = position + len(gap)
+                position = start + len(word)
+                joins = joined.get(after)
+                if joins is None:
+                    joins = _joins(after)
+                append(_new(Token, (start, position, word, word, joins)))
+            return tokens
+        for (gap, word), after in zip(pairs, following, strict=True):
             start = position + len(gap)
             position = start + len(word)
-            joins = index < last and _joins(pairs[index + 1][0])
-            if ascii_text:
-                # Casefolding equals lower-casing: the raw form is the normalised one.
-                append(Token(start, position, word, word, joins))
-            else:
-                raw = text[start:position].casefold()
-                # Same object when equal: lets the matcher use its plain per-word cache.
-                append(Token(start, position, word, word if raw == word else raw, joins))
+            joins = joined.get(after)
+            if joins is None:
+                joins = _joins(after)
+            raw = text[start:position].casefold()
+            # Same object when equal: lets the matcher use its plain per-word cache.
+            append(_new(Token, (start, position, word, word if raw == word else raw, joins)))
         return tokens
+    return _tokenize_mapped(text, norm, origin)
+
+
+def _tokenize_mapped(text: str, norm: str, origin: list[int]) -> list[Token]:
+    """The general path of :func:`tokenize`: ``origin[i]`` is the offset in ``text`` of
+    ``norm[i]``. Also the reference the fast identity path is tested against."""
+    tokens: list[Token] = []
+    append = tokens.append
     for match in _WORD_AND_GAP.finditer(norm):
         word, gap = match.groups()
         n_start = match.start()
