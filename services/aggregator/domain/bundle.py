@@ -528,7 +528,9 @@ def compile_with_members(
     _match_previous(themes, previous)
     for theme in themes:
         if not theme.theme_id:
-            earliest = min(theme.current + theme.baseline, key=order)
+            # Both lists follow `everything`, whose two parts are each in `order`: the
+            # earliest member is the first of one of them.
+            earliest = min((m[0] for m in (theme.current, theme.baseline) if m), key=order)
             theme.theme_id = str(
                 uuid.uuid5(_THEME_NAMESPACE, f"{theme.domain}:{earliest.signal_id}")
             )

@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
 from sklearn.feature_extraction.text import TfidfTransformer
 
 DEFAULT_THRESHOLD: Final = 0.10
@@ -99,7 +100,8 @@ def _exact(rows: Vector, threshold: float) -> npt.NDArray[np.int64]:
         return np.zeros(1, dtype=np.int64)
     similarity = (rows @ rows.T).toarray()
     distance = np.clip(1.0 - similarity, 0.0, 2.0)
-    condensed = distance[np.triu_indices(n, k=1)]
+    # The upper triangle, row by row (what ``linkage`` takes), without index arrays.
+    condensed = squareform(distance, force="tovector", checks=False)
     tree = linkage(condensed, method="average")
     raw = fcluster(tree, t=1.0 - threshold, criterion="distance")
     # fcluster numbers clusters arbitrarily; renumber by first appearance for determinism.
@@ -188,7 +190,7 @@ class TermSpace:
     @classmethod
     def fit(cls, term_strings: Sequence[str]) -> TermSpace:
         # A text without any content word still needs a row; it stays a group of its own.
-        safe = [t if t.strip() else f"_leeg{i}" for i, t in enumerate(term_strings)]
+        safe = [t if t and not t.isspace() else f"_leeg{i}" for i, t in enumerate(term_strings)]
         rows, vocabulary = vectorise(safe) if safe else (sparse.csr_matrix((0, 0)), np.array([]))
         return cls(rows, vocabulary)
 
