@@ -89,7 +89,7 @@ async def _store_batch(
             dead_letters += batch.dead_letters
             if writing is not None:
                 stored_new += await writing
-            writing = asyncio.create_task(store_events(chunk_events)) if chunk_events else None
+            writing = asyncio.ensure_future(store_events(chunk_events)) if chunk_events else None
         if writing is not None:
             stored_new += await writing
     except BaseException:

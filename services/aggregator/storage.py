@@ -608,7 +608,7 @@ class PostgresSignalStore:
                         row[6],
                         row[7],
                         row[8],
-                    )  # fmt: skip
+                    )
                     for row in rows
                 ]
             rows = await connection.fetch(
@@ -631,7 +631,7 @@ class PostgresSignalStore:
                 row[11],
                 row[12],
                 row[13],
-            )  # fmt: skip
+            )
             for row in rows
         ]
 

@@ -159,7 +159,9 @@ def cluster(
     return labels
 
 
-def describe(rows: Vector, vocabulary: npt.NDArray[np.object_], members: Sequence[int]) -> TermGroup:
+def describe(
+    rows: Vector, vocabulary: npt.NDArray[np.object_], members: Sequence[int]
+) -> TermGroup:
     """Shared terms, top terms and representatives of one group of rows."""
     block = rows[list(members)]
     mean = np.asarray(block.mean(axis=0)).ravel()
