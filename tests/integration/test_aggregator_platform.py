@@ -368,20 +368,28 @@ async def test_deleting_a_signal_removes_its_classifications_and_tags(
             (ref(2), model_tags(gone, ("gezin",), at=t0 + timedelta(days=1), version="t-2")),
         ]
     )
-    counts = """
-        SELECT (SELECT count(*) FROM signal_classifications WHERE signal_id = $1),
-               (SELECT count(*) FROM signal_domains WHERE signal_id = $1),
-               (SELECT count(*) FROM signal_current_tags WHERE signal_id = $1)
-    """
-    assert tuple(await platform.pool.fetchrow(counts, gone.signal_id)) == (2, 3, 1)
+
+    async def rows_of(signal_id: uuid.UUID) -> tuple[int, int, int]:
+        row = await platform.pool.fetchrow(
+            """
+            SELECT (SELECT count(*) FROM signal_classifications WHERE signal_id = $1),
+                   (SELECT count(*) FROM signal_domains WHERE signal_id = $1),
+                   (SELECT count(*) FROM signal_current_tags WHERE signal_id = $1)
+            """,
+            signal_id,
+        )
+        assert row is not None
+        return (row[0], row[1], row[2])
+
+    assert await rows_of(gone.signal_id) == (2, 3, 1)
     await platform.pool.execute("DELETE FROM signals WHERE signal_id = $1", gone.signal_id)
-    assert tuple(await platform.pool.fetchrow(counts, gone.signal_id)) == (0, 0, 0)
-    assert tuple(await platform.pool.fetchrow(counts, kept.signal_id)) == (1, 1, 1)
+    assert await rows_of(gone.signal_id) == (0, 0, 0)
+    assert await rows_of(kept.signal_id) == (1, 1, 1)
     # A classification removed alone takes its domains along.
     await platform.pool.execute(
         "DELETE FROM signal_classifications WHERE signal_id = $1", kept.signal_id
     )
-    assert tuple(await platform.pool.fetchrow(counts, kept.signal_id)) == (0, 0, 1)
+    assert await rows_of(kept.signal_id) == (0, 0, 1)
 
 
 TABLES = {
