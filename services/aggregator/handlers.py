@@ -46,11 +46,13 @@ class BatchOutcome:
     dead_lettered: int
 
 
-# A batch is decoded and stored in chunks of this many records, so that a worker thread can
-# decode the next chunk while PostgreSQL stores the previous one: the two processes then work
-# on two cores at once instead of taking turns. Each chunk is its own (idempotent) transaction;
-# the offsets are still committed only after the last one.
+# A batch is decoded and stored in chunks of this many records, and the next chunk is decoded
+# while PostgreSQL stores the previous one: the two processes then work on two cores at once
+# instead of taking turns. Decoding yields to the event loop every few milliseconds, so the
+# write in flight can send its next statement as soon as the previous one is done. Each chunk
+# is its own (idempotent) transaction; the offsets are still committed only after the last.
 PIPELINE_CHUNK = 1000
+DECODE_SLICE = 100
 
 
 async def _store_batch(
@@ -82,11 +84,16 @@ async def _store_batch(
     writing: asyncio.Task[int] | None = None
     try:
         for chunk in chunks:
-            # One chunk (small batches, tests): no thread to hand over to.
-            batch = await asyncio.to_thread(decode, chunk) if len(chunks) > 1 else decode(chunk)
-            chunk_events = [(record, event.data) for record, event in batch.events]
+            parts = []
+            for start in range(0, len(chunk), DECODE_SLICE):
+                parts.append(decode(chunk[start : start + DECODE_SLICE]))
+                if writing is not None:
+                    await asyncio.sleep(0)  # the write in flight sends its next statement
+            chunk_events = [
+                (record, event.data) for batch in parts for record, event in batch.events
+            ]
             events += chunk_events
-            dead_letters += batch.dead_letters
+            dead_letters += [letter for batch in parts for letter in batch.dead_letters]
             if writing is not None:
                 stored_new += await writing
             writing = asyncio.ensure_future(store_events(chunk_events)) if chunk_events else None
