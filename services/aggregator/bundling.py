@@ -8,7 +8,9 @@ the scheduler and by ``seinpost bundle``) finishes the job.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,6 +23,7 @@ from schemas.v1 import PolicyBundleV1, policy_bundle_event
 from services.aggregator.domain.bundle import (
     BundleScope,
     Compilation,
+    SignalRecord,
     baseline_window,
     compile_with_members,
 )
@@ -90,15 +93,22 @@ async def _compile(store: PostgresSignalStore, scope: BundleScope, *, version: i
     period = Period(scope.period_start, scope.period_end)
     neighbourhoods = sorted(scope.neighbourhoods) if scope.neighbourhoods else None
     municipalities = sorted(scope.municipalities)
-    current = await store.scope_signals(municipalities, period.start, period.end, neighbourhoods)
-    baseline = []
+    fetches: list[Awaitable[list[SignalRecord]]] = [
+        store.scope_signals(municipalities, period.start, period.end, neighbourhoods)
+    ]
     if scope.baseline_periods:
         start, end = baseline_window(scope)
         # The bundle quotes only this period's texts; the baseline is compared on terms.
-        baseline = await store.scope_signals(
-            municipalities, start, end, neighbourhoods, with_text=False
+        fetches.append(
+            store.scope_signals(municipalities, start, end, neighbourhoods, with_text=False)
         )
-    previous = await store.previous_outcomes(scope.steering_group_id, period.start)
+    # On connections of their own, so PostgreSQL runs the queries side by side while this
+    # process decodes whichever rows arrive first.
+    (current, *rest), previous = await asyncio.gather(
+        asyncio.gather(*fetches),
+        store.previous_outcomes(scope.steering_group_id, period.start),
+    )
+    baseline = rest[0] if rest else []
     compilation = compile_with_members(
         scope,
         current,

@@ -10,7 +10,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
@@ -237,8 +237,7 @@ ON CONFLICT (decision_id) DO NOTHING
 
 _SCOPE_SIGNALS = """
 SELECT s.signal_id, s.municipality, s.neighbourhood, s.vindplaats, s.reporter_role,
-       s.organisation, s.knowledge_type, s.observed_on, s.received_at,
-       CASE WHEN $5 OR s.terms IS NULL THEN s.text ELSE '' END,
+       s.organisation, s.knowledge_type, s.observed_on, s.received_at, s.text,
        t.domains, t.primary_domain, t.needs_review, s.terms
 FROM signals AS s
 JOIN signal_current_tags AS t USING (signal_id)
@@ -246,6 +245,23 @@ WHERE lower(s.municipality) = ANY($1::text[])
   AND s.observed_on BETWEEN $2 AND $3
   AND ($4::text[] IS NULL OR lower(s.neighbourhood) = ANY($4::text[]))
 """
+
+# A baseline record: what a bundle compares across periods (place, day, tags, terms) and no
+# more; at a region-wide scale the other columns were most of the decoding.
+_SCOPE_BASELINE = """
+SELECT s.signal_id, s.municipality, s.neighbourhood, s.observed_on,
+       CASE WHEN s.terms IS NULL THEN s.text ELSE '' END,
+       t.domains, t.primary_domain, t.needs_review, s.terms
+FROM signals AS s
+JOIN signal_current_tags AS t USING (signal_id)
+WHERE lower(s.municipality) = ANY($1::text[])
+  AND s.observed_on BETWEEN $2 AND $3
+  AND ($4::text[] IS NULL OR lower(s.neighbourhood) = ANY($4::text[]))
+"""
+_NOT_FETCHED_AT = datetime(1970, 1, 1, tzinfo=UTC)
+# A region-wide year moves hundreds of thousands of rows, while the bundle's other queries run
+# beside it: more than the pool's per-command timeout allows on a busy machine.
+_SCOPE_TIMEOUT_S = 300.0
 
 _BUNDLE_COLUMNS = """
 bundle_id, steering_group_id, version, period_start, period_end, compiled_at, published_at,
@@ -562,32 +578,63 @@ class PostgresSignalStore:
     ) -> list[SignalRecord]:
         """Signals of the area and dates with their current tags and stored theme terms.
 
-        ``with_text=False`` leaves ``text`` empty where the terms are stored: a baseline is
-        only compared on terms, and its texts are most of the bytes a region-wide query moves.
+        ``with_text=False`` fetches a baseline: place, day, tags and terms only (the text only
+        where no terms are stored); the source fields (vindplaats, role, organisation, knowledge
+        type) are left blank and ``received_at`` at the epoch. A bundle compares its baseline
+        on terms and counts, and those columns were most of what a region-wide query moved.
         """
         keys = sorted({municipality_key(m).decode() for m in municipalities})
         wanted = sorted({n.strip().casefold() for n in neighbourhoods}) if neighbourhoods else None
         async with self._pool.acquire() as connection:
+            if not with_text:
+                rows = await connection.fetch(
+                    _SCOPE_BASELINE,
+                    keys,
+                    period_start,
+                    period_end,
+                    wanted,
+                    timeout=_SCOPE_TIMEOUT_S,
+                )
+                professional = KnowledgeType.PROFESSIONAL
+                return [
+                    SignalRecord(
+                        row[0],
+                        row[1],
+                        row[2],
+                        "",
+                        "",
+                        "",
+                        professional,
+                        row[3],
+                        _NOT_FETCHED_AT,
+                        row[4],
+                        tuple(row[5]),
+                        row[6],
+                        row[7],
+                        row[8],
+                    )
+                    for row in rows
+                ]
             rows = await connection.fetch(
-                _SCOPE_SIGNALS, keys, period_start, period_end, wanted, with_text
+                _SCOPE_SIGNALS, keys, period_start, period_end, wanted, timeout=_SCOPE_TIMEOUT_S
             )
         kinds = {kind.value: kind for kind in KnowledgeType}
         return [
             SignalRecord(
-                signal_id=row[0],
-                municipality=row[1],
-                neighbourhood=row[2],
-                vindplaats=row[3],
-                reporter_role=row[4],
-                organisation=row[5],
-                knowledge_type=kinds[row[6]],
-                observed_on=row[7],
-                received_at=row[8],
-                text=row[9],
-                domains=tuple(row[10]),
-                primary_domain=row[11],
-                needs_review=row[12],
-                terms=row[13],
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                row[5],
+                kinds[row[6]],
+                row[7],
+                row[8],
+                row[9],
+                tuple(row[10]),
+                row[11],
+                row[12],
+                row[13],
             )
             for row in rows
         ]
@@ -704,7 +751,10 @@ class PostgresSignalStore:
         html: str | None = None,
     ) -> None:
         """Commit the bundle with its themes in one transaction (idempotent on bundle_id)."""
-        theme_signals = [(t.theme_id, signal_id) for t in themes for signal_id in t.signal_ids]
+        bundle_id = bundle.bundle_id
+        theme_signals = [
+            (bundle_id, t.theme_id, signal_id) for t in themes for signal_id in t.signal_ids
+        ]
         async with self._pool.acquire() as connection, connection.transaction():
             status = await connection.execute(
                 """
@@ -746,14 +796,13 @@ class PostgresSignalStore:
                 ],
             )
             if theme_signals:
-                await connection.execute(
-                    """
-                    INSERT INTO theme_signals (bundle_id, theme_id, signal_id)
-                    SELECT $1, * FROM unnest($2::text[], $3::uuid[])
-                    """,
-                    bundle.bundle_id,
-                    [theme_id for theme_id, _ in theme_signals],
-                    [signal_id for _, signal_id in theme_signals],
+                # A region-wide bundle places a quarter of a million signals: binary COPY
+                # (the bundle row above is new, so these rows are too).
+                await connection.copy_records_to_table(
+                    "theme_signals",
+                    records=theme_signals,
+                    columns=["bundle_id", "theme_id", "signal_id"],
+                    timeout=600,
                 )
 
     async def mark_bundle_published(self, bundle: PolicyBundleV1) -> None:

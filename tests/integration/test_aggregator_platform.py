@@ -353,6 +353,45 @@ async def test_theme_terms_are_stored_at_ingest_and_a_baseline_comes_without_tex
     assert (old.text, old.terms) == (signal.text, None)
 
 
+async def test_deleting_a_signal_removes_its_classifications_and_tags(
+    platform: Platform,
+) -> None:
+    """Migration 0004 replaced the per-row foreign keys with delete triggers: a signal's rows
+    still go with it (erasure), and only its own."""
+    store = platform.store
+    t0 = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    gone, kept = submitted_signal(), submitted_signal()
+    await store.store_classified(
+        [
+            (ref(0), model_tags(gone, ("onderwijs", "inkomen"), at=t0)),
+            (ref(1), model_tags(kept, ("wonen",), at=t0)),
+            (ref(2), model_tags(gone, ("gezin",), at=t0 + timedelta(days=1), version="t-2")),
+        ]
+    )
+
+    async def rows_of(signal_id: uuid.UUID) -> tuple[int, int, int]:
+        row = await platform.pool.fetchrow(
+            """
+            SELECT (SELECT count(*) FROM signal_classifications WHERE signal_id = $1),
+                   (SELECT count(*) FROM signal_domains WHERE signal_id = $1),
+                   (SELECT count(*) FROM signal_current_tags WHERE signal_id = $1)
+            """,
+            signal_id,
+        )
+        assert row is not None
+        return (row[0], row[1], row[2])
+
+    assert await rows_of(gone.signal_id) == (2, 3, 1)
+    await platform.pool.execute("DELETE FROM signals WHERE signal_id = $1", gone.signal_id)
+    assert await rows_of(gone.signal_id) == (0, 0, 0)
+    assert await rows_of(kept.signal_id) == (1, 1, 1)
+    # A classification removed alone takes its domains along.
+    await platform.pool.execute(
+        "DELETE FROM signal_classifications WHERE signal_id = $1", kept.signal_id
+    )
+    assert await rows_of(kept.signal_id) == (0, 0, 1)
+
+
 TABLES = {
     "signals": "signal_id",
     "signal_classifications": "signal_id, classifier_version",

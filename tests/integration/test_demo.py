@@ -47,7 +47,8 @@ def test_demo_sends_the_samples_and_writes_a_bundle(stack_env: dict[str, str]) -
         1 for line in samples if json.loads(line)["signal"]["municipality"] == "Gent"
     )
     # The recurring samples (school trips, mould in social housing) are big enough to show.
-    assert len(bundle["themes"]) >= 2, bundle["themes"]
+    themes = [theme for section in bundle["domains"] for theme in section["themes"]]
+    assert len(themes) >= 2, bundle["domains"]
     # Logs are JSON lines with the signal id bound, and carry no signal text.
     intake_log = (ROOT / "out" / "demo" / "logs" / "intake.log").read_text(encoding="utf-8")
     # A demo run on a database of an earlier run finds its samples there already: duplicates.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime
 from functools import partial
+from typing import Any
 
 import pytest
 
@@ -23,6 +25,7 @@ from schemas.v1 import (
 from services.aggregator.bundling import publish_bundle
 from services.aggregator.domain.bundle import BundleScope, SignalRecord, compile_bundle
 from services.aggregator.handlers import (
+    PIPELINE_CHUNK,
     correction_as_classified,
     handle_classified_batch,
     handle_decision_batch,
@@ -100,6 +103,67 @@ async def test_aggregator_stores_each_signal_once_even_when_redelivered() -> Non
     assert (first.stored_new, first.dead_lettered) == (1, 1)
     assert again.stored_new == 0
     assert list(store.signals) == [classified.signal.signal_id]
+
+
+async def test_aggregator_stores_a_large_batch_in_chunks_each_record_once_and_in_order() -> None:
+    """A batch larger than a chunk is stored chunk by chunk (the next decoded while the previous
+    is written): every valid record reaches the store once, in offset order, never two chunks
+    at once, and the poison among them is dead-lettered."""
+    count = 2 * PIPELINE_CHUNK + 37
+    values = [encode_event(signal_classified_event(classified_signal())) for _ in range(count)]
+    values[PIPELINE_CHUNK + 5] = b"{not json"
+    store = InMemorySignalStore()
+    calls: list[list[int]] = []
+    in_flight = 0
+
+    async def store_classified(items: Any) -> int:
+        nonlocal in_flight
+        in_flight += 1
+        assert in_flight == 1, "two chunks written at once"
+        calls.append([r.offset for r, _ in items])
+        await asyncio.sleep(0.01)  # the next chunk is decoded meanwhile
+        in_flight -= 1
+        return await InMemorySignalStore.store_classified(store, items)
+
+    store.store_classified = store_classified  # type: ignore[method-assign]
+    publisher = FakePublisher()
+    outcome = await store_batch(
+        [record(i, v) for i, v in enumerate(values)], store=store, publisher=publisher
+    )
+    assert (outcome.stored_new, outcome.dead_lettered) == (count - 1, 1)
+    assert len(calls) == 3
+    assert [o for call in calls for o in call] == [
+        i for i in range(count) if i != PIPELINE_CHUNK + 5
+    ]
+    [dead] = publisher.published
+    assert DeadLetterEventV1.model_validate_json(encode_event(dead.event)).data.offset == (
+        PIPELINE_CHUNK + 5
+    )
+
+
+async def test_aggregator_failure_in_a_later_chunk_propagates_and_publishes_nothing() -> None:
+    values = [
+        encode_event(signal_classified_event(classified_signal()))
+        for _ in range(PIPELINE_CHUNK + 1)
+    ] + [b"[]"]
+    store = InMemorySignalStore()
+    calls = 0
+
+    async def store_classified(items: Any) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise ConnectionError("PostgreSQL went away")
+        return len(items)
+
+    store.store_classified = store_classified  # type: ignore[method-assign]
+    publisher = FakePublisher()
+    with pytest.raises(ConnectionError):
+        await store_batch(
+            [record(i, v) for i, v in enumerate(values)], store=store, publisher=publisher
+        )
+    # Not even the dead letter: the batch comes again, and it is dead-lettered then.
+    assert publisher.published == []
 
 
 def gent_bundle(count: int) -> PolicyBundleV1:

@@ -380,23 +380,32 @@ NEAR_DUPLICATE: Final = 0.8
 """Jaccard overlap of their lemmas above which two example texts say the same thing."""
 
 
-def _examples(theme: _Theme, positions: dict[uuid.UUID, int]) -> list[str]:
+def _examples(theme: _Theme, now: Sequence[SignalRecord]) -> list[str]:
     """Up to three typical texts, from different organisations where possible, and never two
     that say nearly the same thing (a copied message with another number still repeats)."""
-    rank = {position: order for order, position in enumerate(theme.group.representatives)}
-    ordered = sorted(theme.current, key=lambda r: rank.get(positions[r.signal_id], 1 << 30))
+    # Representatives are positions into this period's records followed by the baseline's.
+    ordered = [now[i] for i in theme.group.representatives if i < len(now)]
     chosen: list[str] = []
     chosen_terms: list[set[str]] = []
     seen_organisations: set[str] = set()
+    # Term strings already judged (chosen, or too close to a chosen one): the same string is
+    # as close again, and the chosen set only grows. Large themes are mostly such repeats.
+    judged: set[str] = set()
     for prefer_new_source in (True, False):
         for record in ordered:
             if len(chosen) == MAX_EXAMPLES:
                 return chosen
             if prefer_new_source and record.organisation in seen_organisations:
                 continue
+            if record.terms and record.terms in judged:
+                continue
             text = " ".join(record.text.split())
-            terms = set((record.terms if record.terms is not None else theme_terms(text)).split())
-            terms = terms or {text.casefold()}
+            term_string = record.terms if record.terms is not None else theme_terms(text)
+            if term_string in judged:
+                continue
+            terms = set(term_string.split()) or {text.casefold()}
+            if term_string:
+                judged.add(term_string)
             if any(
                 len(terms & other) / len(terms | other) >= NEAR_DUPLICATE for other in chosen_terms
             ):
@@ -488,7 +497,6 @@ def compile_with_members(
     # Indices below `n_now` are this period's records, the rest the baseline's.
     everything = now + before
     n_now = len(now)
-    positions = {record.signal_id: i for i, record in enumerate(now)}
     space = TermSpace.fit(
         [r.terms if r.terms is not None else theme_terms(r.text) for r in everything]
     )
@@ -520,7 +528,9 @@ def compile_with_members(
     _match_previous(themes, previous)
     for theme in themes:
         if not theme.theme_id:
-            earliest = min(theme.current + theme.baseline, key=order)
+            # Both lists follow `everything`, whose two parts are each in `order`: the
+            # earliest member is the first of one of them.
+            earliest = min((m[0] for m in (theme.current, theme.baseline) if m), key=order)
             theme.theme_id = str(
                 uuid.uuid5(_THEME_NAMESPACE, f"{theme.domain}:{earliest.signal_id}")
             )
@@ -645,7 +655,7 @@ def compile_with_members(
             Margin(sum(domain_row.counts), shown=not domain_row.baseline_hidden),
         )
         models = [
-            _theme_model(theme, past, scope, period, periods, previous_ids, positions)
+            _theme_model(theme, past, scope, period, periods, previous_ids, now)
             for theme, past in zip(shown, theme_past, strict=False)
         ]
         for model in models:
@@ -788,7 +798,7 @@ def _theme_model(
     period: Period,
     periods: list[Period],
     previous_ids: set[str],
-    positions: dict[uuid.UUID, int],
+    now: Sequence[SignalRecord],
 ) -> ThemeV1:
     minimum = scope.min_group_size
     records = theme.current
@@ -865,7 +875,7 @@ def _theme_model(
         is_rising=trend.direction == "stijgend",
         trend=trend,
         escalation=EscalationV1(level=advice.level, reason=advice.reason),
-        examples=_examples(theme, positions),
+        examples=_examples(theme, now),
     )
 
 

@@ -22,6 +22,7 @@ is the exact one.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
@@ -30,7 +31,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from scipy.spatial.distance import squareform
+from sklearn.feature_extraction.text import TfidfTransformer
 
 DEFAULT_THRESHOLD: Final = 0.10
 """Tuned on ``data/themes/dev.jsonl`` with ``python -m bench.eval_themes`` (see README)."""
@@ -58,17 +60,37 @@ class TermGroup:
     """Members ordered by similarity to the group's mean, most typical first."""
 
 
-def _split(text: str) -> list[str]:
-    return text.split()
+def count_terms(term_strings: Sequence[str]) -> tuple[Vector, npt.NDArray[np.object_]]:
+    """Term counts (float32 CSR, sorted indices) over an alphabetical vocabulary: the matrix
+    scikit-learn's ``CountVectorizer(analyzer=str.split)`` makes, built with C-level loops.
+
+    Each distinct string is counted once and its row repeated: copied and templated messages
+    recur, and a region-wide quarter has hundreds of thousands of rows.
+    """
+    distinct = list(dict.fromkeys(term_strings))
+    split = [text.split() for text in distinct]
+    tokens = list(itertools.chain.from_iterable(split))
+    vocabulary = sorted(dict.fromkeys(tokens))
+    column = {term: i for i, term in enumerate(vocabulary)}
+    indices = np.fromiter(map(column.__getitem__, tokens), dtype=np.int32, count=len(tokens))
+    indptr = np.zeros(len(split) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, split), dtype=np.int64, count=len(split)), out=indptr[1:])
+    counts = sparse.csr_matrix(
+        (np.ones(len(tokens), dtype=np.float32), indices, indptr),
+        shape=(len(distinct), len(vocabulary)),
+    )
+    counts.sum_duplicates()  # a term twice in one text: one entry, count 2; sorts indices
+    if len(distinct) < len(term_strings):
+        row = {text: i for i, text in enumerate(distinct)}
+        counts = counts[np.fromiter(map(row.__getitem__, term_strings), dtype=np.int64)]
+    return counts, np.asarray(vocabulary, dtype=object)
 
 
-def vectorise(term_strings: Sequence[str]) -> tuple[Vector, npt.NDArray[np.str_]]:
+def vectorise(term_strings: Sequence[str]) -> tuple[Vector, npt.NDArray[np.object_]]:
     """TF-IDF rows (L2-normalised) and the vocabulary, fitted on these texts only."""
-    counts = CountVectorizer(analyzer=_split, dtype=np.float32)
-    # One pass: ``fit`` alone already counts everything and ``transform`` would count again.
-    matrix = counts.fit_transform(term_strings)
-    weighted = TfidfTransformer(sublinear_tf=True).fit_transform(matrix)
-    return sparse.csr_matrix(weighted, dtype=np.float32), counts.get_feature_names_out()
+    counts, vocabulary = count_terms(term_strings)
+    weighted = TfidfTransformer(sublinear_tf=True).fit_transform(counts)
+    return sparse.csr_matrix(weighted, dtype=np.float32), vocabulary
 
 
 def _exact(rows: Vector, threshold: float) -> npt.NDArray[np.int64]:
@@ -78,7 +100,8 @@ def _exact(rows: Vector, threshold: float) -> npt.NDArray[np.int64]:
         return np.zeros(1, dtype=np.int64)
     similarity = (rows @ rows.T).toarray()
     distance = np.clip(1.0 - similarity, 0.0, 2.0)
-    condensed = distance[np.triu_indices(n, k=1)]
+    # The upper triangle, row by row (what ``linkage`` takes), without index arrays.
+    condensed = squareform(distance, force="tovector", checks=False)
     tree = linkage(condensed, method="average")
     raw = fcluster(tree, t=1.0 - threshold, criterion="distance")
     # fcluster numbers clusters arbitrarily; renumber by first appearance for determinism.
@@ -136,7 +159,9 @@ def cluster(
     return labels
 
 
-def describe(rows: Vector, vocabulary: npt.NDArray[np.str_], members: Sequence[int]) -> TermGroup:
+def describe(
+    rows: Vector, vocabulary: npt.NDArray[np.object_], members: Sequence[int]
+) -> TermGroup:
     """Shared terms, top terms and representatives of one group of rows."""
     block = rows[list(members)]
     mean = np.asarray(block.mean(axis=0)).ravel()
@@ -162,12 +187,12 @@ class TermSpace:
     common in the region weighs little in every domain."""
 
     rows: Vector
-    vocabulary: npt.NDArray[np.str_]
+    vocabulary: npt.NDArray[np.object_]
 
     @classmethod
     def fit(cls, term_strings: Sequence[str]) -> TermSpace:
         # A text without any content word still needs a row; it stays a group of its own.
-        safe = [t if t.strip() else f"_leeg{i}" for i, t in enumerate(term_strings)]
+        safe = [t if t and not t.isspace() else f"_leeg{i}" for i, t in enumerate(term_strings)]
         rows, vocabulary = vectorise(safe) if safe else (sparse.csr_matrix((0, 0)), np.array([]))
         return cls(rows, vocabulary)
 
