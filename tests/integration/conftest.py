@@ -22,6 +22,8 @@ import asyncpg
 import httpx
 import pytest
 import uvicorn
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
 from services.aggregator.app import create_app as create_aggregator
@@ -72,12 +74,32 @@ def stack_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def kafka_settings(stack_env: dict[str, str]) -> KafkaSettings:
-    return KafkaSettings(
+async def kafka_settings(stack_env: dict[str, str]) -> AsyncIterator[KafkaSettings]:
+    settings = KafkaSettings(
         bootstrap_servers=stack_env["SEINPOST_KAFKA_BOOTSTRAP_SERVERS"],
         topic_namespace=f"test-{uuid.uuid4().hex[:10]}.",
         partitions=3,
     )
+    yield settings
+    # A broker keeps files open for every partition it holds; thousands of left-over test
+    # topics (a day of local runs) exhaust the process's file limit and the broker dies.
+    await _delete_topics(settings)
+
+
+async def _delete_topics(settings: KafkaSettings) -> None:
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=10_000
+    )
+    try:
+        await admin.start()
+        names = [t for t in await admin.list_topics() if t.startswith(settings.topic_namespace)]
+        if names:
+            await admin.delete_topics(names)
+    except KafkaError as error:
+        # Cleaning up is a courtesy to the next run, never a reason to fail this test.
+        print(f"could not delete the test topics {settings.topic_namespace}*: {error!r}")
+    finally:
+        await admin.close()
 
 
 @pytest.fixture
