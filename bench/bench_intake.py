@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -115,16 +116,24 @@ def machine_busy_seconds() -> float:
     return (sum(values) - values[3] - values[4]) / CLOCK_TICKS
 
 
-def kafka_pids() -> list[int]:
+def listening_pids(port: int) -> list[int]:
+    """The processes listening on a local TCP port (from /proc/net/tcp{,6} and their fds): the
+    broker the bench talks to, not every Kafka others run on this machine."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(f"socket:[{fields[9]}]")
     pids = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                    if b"kafka.Kafka" in cmdline.read():
-                        pids.append(int(entry))
-            except OSError:
-                continue
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            fds = os.listdir(f"/proc/{entry}/fd")
+            if any(os.readlink(f"/proc/{entry}/fd/{fd}") in inodes for fd in fds):
+                pids.append(int(entry))
     return pids
 
 
@@ -334,7 +343,9 @@ async def main(seconds: float, levels: list[int]) -> None:
             {
                 "intake": [process.pid],
                 "loadgen": [os.getpid()],
-                "kafka": kafka_pids(),
+                "kafka": listening_pids(
+                    int(kafka.bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
+                ),
                 "postgres": await postgres_pids(admin_dsn, database),
             }
         )

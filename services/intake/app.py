@@ -38,7 +38,7 @@ from services.common.access import (
 )
 from services.common.events import encode_event
 from services.common.kafka import Outgoing, Publisher, ensure_topics, event_headers
-from services.common.postgres import create_pool
+from services.common.postgres import create_pool, reset_only_open_transactions
 from services.intake.domain.options import IntakeOptions, parse_options
 from services.intake.domain.privacy import scrub
 from services.intake.domain.ratelimit import TokenBuckets
@@ -203,7 +203,10 @@ class PostgresBackend:
         delay = 0.5
         while self._pool is None:
             try:
-                pool = await create_pool(self._settings.postgres)
+                # Intake keeps no session state on its connections (see the helper).
+                pool = await create_pool(
+                    self._settings.postgres, reset=reset_only_open_transactions
+                )
                 access = AccessStore(pool)
                 await access.migrate()
                 store = PostgresSubmissionStore(pool)
@@ -924,6 +927,7 @@ async def serve(settings: IntakeSettings | None = None) -> None:
     import uvicorn
 
     from services.common.logging import configure_logging
+    from services.intake.server import CoalescingHttpToolsProtocol
 
     settings = settings or IntakeSettings()
     configure_logging("intake", settings.logging)
@@ -940,7 +944,9 @@ async def serve(settings: IntakeSettings | None = None) -> None:
         app,
         host=settings.host,
         port=settings.port,
-        http="httptools",
+        # uvicorn's httptools protocol, writing each answer to the socket in one go.
+        http=CoalescingHttpToolsProtocol,
+        server_header=False,
         log_config=None,  # our structlog handler formats uvicorn's records too
         access_log=False,  # access lines would repeat what signal.accepted says, less carefully
     )

@@ -2,7 +2,8 @@
 
 Hot path: one reservation per new signal, gathered with the others that arrive meanwhile into
 one ``INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING`` (a few milliseconds of batching
-instead of a round trip per request). Marking a reservation as published is written behind:
+instead of a round trip per request). Marking a reservation as published is written behind,
+in the same statement as the next batch of reservations (its own only when none is waiting):
 losing that mark in a crash only means a retry publishes the same event once more, which the
 consumers absorb (they are idempotent on signal_id).
 """
@@ -81,7 +82,11 @@ class InMemorySubmissionStore:
 
 
 _RESERVE = """
-WITH input AS (
+WITH marked AS (
+    -- Marks of earlier claims that Kafka acknowledged meanwhile, in the same round trip.
+    UPDATE intake_submissions SET published = true
+    WHERE signal_id = ANY($6::uuid[]) AND NOT published
+), input AS (
     SELECT * FROM unnest($1::uuid[], $2::bytea[], $3::text[], $4::timestamptz[], $5::text[])
         AS t(signal_id, content_hash, organisation, received_at, redactions)
 ), inserted AS (
@@ -199,7 +204,7 @@ class PostgresSubmissionStore:
         async with self._pool.acquire() as connection:
             if batch:
                 try:
-                    rows = await self._reserve_batch(connection, [r for r, _ in batch])
+                    rows = await self._reserve_batch(connection, [r for r, _ in batch], published)
                 except Exception as exc:
                     for _, future in batch:
                         if not future.done():
@@ -209,7 +214,7 @@ class PostgresSubmissionStore:
                 for (_, future), row in zip(batch, rows, strict=True):
                     if not future.done():
                         future.set_result(row)
-            if published:
+            elif published:
                 try:
                     await connection.execute(_MARK_PUBLISHED, published)
                 except Exception:
@@ -217,7 +222,10 @@ class PostgresSubmissionStore:
                     raise
 
     async def _reserve_batch(
-        self, connection: Any, reservations: list[Reservation]
+        self,
+        connection: Any,
+        reservations: list[Reservation],
+        published: Sequence[uuid.UUID] = (),
     ) -> list[Reservation | None]:
         # One signal_id twice in a batch would make the join ambiguous; intake's in-flight
         # table prevents it, but a second occurrence is simply retried in the next batch.
@@ -234,6 +242,7 @@ class PostgresSubmissionStore:
             [r.organisation for r in unique],
             [r.received_at for r in unique],
             [_redactions_json(r.redactions) for r in unique],
+            list(published),
         )
         by_id: dict[uuid.UUID, Reservation | None] = {}
         retry: list[Reservation] = []

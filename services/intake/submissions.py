@@ -23,7 +23,7 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -180,7 +180,6 @@ class IntakeService:
         return child
 
     async def _submit(self, raw: Any, principal: Principal | None) -> Result:
-        signal_id = _signal_id_of(raw)
         if not isinstance(raw, Mapping):
             return invalid(
                 [FieldProblem(field="(body)", code="model_type", message="moet een object zijn")]
@@ -197,13 +196,14 @@ class IntakeService:
                             "veld weg of vul je eigen organisatie in",
                         )
                     ],
-                    signal_id,
+                    _signal_id_of(raw),
                 )
             raw = {**raw, "organisation": principal.subject}
         try:
             submission = SignalSubmissionV1.model_validate(raw)
         except ValidationError as exc:
-            return invalid(field_problems(exc.errors(include_input=False)), signal_id)
+            return invalid(field_problems(exc.errors(include_input=False)), _signal_id_of(raw))
+        signal_id = submission.signal_id
         canonical, problems = check_choices(submission, self._options)
         if problems:
             return invalid(
@@ -322,7 +322,16 @@ class IntakeService:
         for redaction in signal.redactions:
             self._counter(self._metrics.redactions, redaction.kind.value).inc(redaction.count)
         self._store.mark_published(claim.signal_id)
-        self._remember(replace(claim, published=True))
+        self._remember(
+            Reservation(
+                claim.signal_id,
+                claim.content_hash,
+                claim.organisation,
+                claim.received_at,
+                claim.redactions,
+                published=True,
+            )
+        )
         if _INFO_ENABLED():
             log.info(
                 "signal.accepted",
