@@ -116,8 +116,13 @@ def _redactions_json(redactions: Sequence[RedactionCountV1]) -> str:
 class PostgresSubmissionStore:
     """Reservations gathered into batches by one writer task; ``close`` drains what is queued."""
 
-    def __init__(self, pool: Pool, *, max_batch: int = 500, writers: int = 3) -> None:
+    def __init__(
+        self, pool: Pool, *, max_batch: int = 500, writers: int = 3, mark_delay_s: float = 0.05
+    ) -> None:
         self._pool = pool
+        self._mark_delay_s = mark_delay_s
+        self._mark_timer: asyncio.TimerHandle | None = None
+        self._send_marks = False
         self._max_batch = max_batch
         self._writers = writers
         self._queue: list[tuple[Reservation, asyncio.Future[Reservation | None]]] = []
@@ -133,6 +138,9 @@ class PostgresSubmissionStore:
         self._task = asyncio.create_task(self._write_forever(), name="intake-submissions-writer")
 
     async def close(self) -> None:
+        if self._mark_timer is not None:
+            self._mark_timer.cancel()
+            self._mark_timer = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -152,7 +160,21 @@ class PostgresSubmissionStore:
 
     def mark_published(self, signal_id: uuid.UUID) -> None:
         self._published.append(signal_id)
-        self._wake.set()
+        self._schedule_marks()
+
+    def _schedule_marks(self) -> None:
+        # No statement of its own while claims keep coming: a mark rides along with the next
+        # batch of claims, and only after a quiet moment does the writer send marks alone.
+        if self._mark_timer is None:
+            self._mark_timer = asyncio.get_running_loop().call_later(
+                self._mark_delay_s, self._marks_due
+            )
+
+    def _marks_due(self) -> None:
+        self._mark_timer = None
+        if self._published:
+            self._send_marks = True
+            self._wake.set()
 
     async def _write_forever(self) -> None:
         # Up to ``writers`` batches in flight on their own connections: while one waits for
@@ -163,11 +185,12 @@ class PostgresSubmissionStore:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                while self._queue or self._published:
+                while self._queue or (self._send_marks and self._published):
                     await gate.acquire()
                     batch = self._queue[: self._max_batch]
                     del self._queue[: self._max_batch]
                     published, self._published = self._published, []
+                    self._send_marks = False
                     task = asyncio.create_task(self._write(batch, published, gate))
                     running.add(task)
                     task.add_done_callback(running.discard)
@@ -210,6 +233,7 @@ class PostgresSubmissionStore:
                         if not future.done():
                             future.set_exception(exc)
                     self._published[:0] = published  # try the marks again next time
+                    self._schedule_marks()
                     raise
                 for (_, future), row in zip(batch, rows, strict=True):
                     if not future.done():
@@ -219,6 +243,7 @@ class PostgresSubmissionStore:
                     await connection.execute(_MARK_PUBLISHED, published)
                 except Exception:
                     self._published[:0] = published
+                    self._schedule_marks()
                     raise
 
     async def _reserve_batch(

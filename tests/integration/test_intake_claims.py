@@ -123,3 +123,28 @@ async def test_published_marks_ride_along_and_reach_the_table(
     finally:
         await pool.close()
     assert {row["signal_id"] for row in rows} == marked
+
+
+async def test_a_mark_without_later_claims_is_written_after_a_quiet_moment(
+    store: PostgresSubmissionStore, postgres_settings: PostgresSettings
+) -> None:
+    claim = _claim(uuid.uuid4(), "alleen")
+    assert await store.reserve(claim) is None
+    store.mark_published(claim.signal_id)
+    pool = await create_pool(postgres_settings)
+    try:
+
+        async def marked() -> bool:
+            return bool(
+                await pool.fetchval(
+                    "SELECT published FROM intake_submissions WHERE signal_id = $1",
+                    claim.signal_id,
+                )
+            )
+
+        deadline = asyncio.get_running_loop().time() + 10
+        while not await marked():
+            assert asyncio.get_running_loop().time() < deadline, "the mark never reached the table"
+            await asyncio.sleep(0.05)
+    finally:
+        await pool.close()
