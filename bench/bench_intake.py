@@ -173,6 +173,20 @@ async def postgres_pids(dsn: str, database: str) -> list[int]:
     return [row["pid"] for row in rows]
 
 
+async def database_commits(dsn: str, database: str) -> int:
+    """Transactions committed in the bench database so far (every claim batch is one);
+    PostgreSQL's statistics lag by up to a second, so this is approximate per level."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("SELECT pg_stat_clear_snapshot()")
+        value = await connection.fetchval(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = $1", database
+        )
+    finally:
+        await connection.close()
+    return int(value or 0)
+
+
 @dataclass
 class LevelResult:
     concurrency: int
@@ -357,8 +371,10 @@ async def main(seconds: float, levels: list[int]) -> None:
         results = []
         for level in levels:
             before = meter.snapshot()
+            commits_before = await database_commits(admin_dsn, database)
             result = await run_level(port, token, level, seconds)
             result.cpu_us = CpuMeter.per_signal_us(before, meter.snapshot(), result.accepted)
+            commits = await database_commits(admin_dsn, database) - commits_before
             results.append(result)
             cpu = result.cpu_us
             print(
@@ -366,6 +382,7 @@ async def main(seconds: float, levels: list[int]) -> None:
                 f"{result.percentile(99):>8.1f} {result.other or ''!s:>10}"
                 f"   {cpu['intake']:>27.0f} {cpu['loadgen']:>7.0f} {cpu['kafka']:>5.0f} "
                 f"{cpu['postgres']:>8.0f} | {cpu['others']:>6.0f}"
+                f"   ({commits / max(result.accepted, 1):.2f} PostgreSQL statements per signal)"
             )
         top_cpu = results[-1].cpu_us
         stack = sum(v for k, v in top_cpu.items() if k != "others")

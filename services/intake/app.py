@@ -17,6 +17,7 @@ from typing import Annotated, Any, Final, Protocol
 import orjson
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -84,6 +85,27 @@ class ProducerPublisher:
         await asyncio.gather(*(self.publish(item) for item in items))
 
 
+class KeyedPartitioner:
+    """aiokafka's default partitioner with the murmur2 hash of each key remembered: intake's
+    keys are municipalities (a few hundred), and aiokafka hashes in pure Python on every send.
+    Same partition as ``DefaultPartitioner`` for every key and partition count."""
+
+    def __init__(self, max_keys: int = 10_000) -> None:
+        self._index: dict[tuple[bytes, int], int] = {}
+        self._max_keys = max_keys
+
+    def __call__(self, key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+        if key is None:
+            return int(DefaultPartitioner()(key, all_partitions, available))
+        count = len(all_partitions)
+        index = self._index.get((key, count))
+        if index is None:
+            if len(self._index) >= self._max_keys:
+                self._index.clear()
+            index = self._index[(key, count)] = (murmur2(key) & 0x7FFFFFFF) % count
+        return all_partitions[index]
+
+
 class KafkaLink:
     """The producer connection, (re)established in the background.
 
@@ -101,6 +123,7 @@ class KafkaLink:
             enable_idempotence=True,
             request_timeout_ms=settings.kafka.request_timeout_ms,
             linger_ms=settings.linger_ms,
+            partitioner=KeyedPartitioner(),
         )
         self.publisher = ProducerPublisher(self.producer, timeout_s=settings.publish_timeout_s)
         self.connected = asyncio.Event()
@@ -209,7 +232,7 @@ class PostgresBackend:
                 )
                 access = AccessStore(pool)
                 await access.migrate()
-                store = PostgresSubmissionStore(pool)
+                store = PostgresSubmissionStore(pool, writers=self._settings.claim_writers)
                 await store.migrate()
             except Exception as exc:  # noqa: BLE001 - any failure here means "try again later"
                 log.warning("postgres.unreachable", error=type(exc).__name__, retry_in_s=delay)
@@ -947,6 +970,9 @@ async def serve(settings: IntakeSettings | None = None) -> None:
         # uvicorn's httptools protocol, writing each answer to the socket in one go.
         http=CoalescingHttpToolsProtocol,
         server_header=False,
+        # Nothing in intake reads the client's address; uvicorn's X-Forwarded-For handling
+        # would be one more middleware on every request.
+        proxy_headers=False,
         log_config=None,  # our structlog handler formats uvicorn's records too
         access_log=False,  # access lines would repeat what signal.accepted says, less carefully
     )

@@ -108,3 +108,19 @@ def test_fast_path_answers_an_unexpected_failure_with_a_plain_500_and_counts_it(
 
 def _auth(harness: Harness) -> dict[str, str]:
     return {"Authorization": harness.client.headers["Authorization"]}
+
+
+def test_keyed_partitioner_picks_what_aiokafkas_default_picks() -> None:
+    from aiokafka.partitioner import DefaultPartitioner
+
+    from schemas.topics import municipality_key
+    from services.intake.app import KeyedPartitioner
+
+    keyed = KeyedPartitioner(max_keys=50)
+    default = DefaultPartitioner()
+    places = ["Gent", "Antwerpen", "Leuven", "Mechelen", "Beveren-Kruibeke-Zwijndrecht", "Ham"]
+    keys = [municipality_key(p) for p in places] + [f"k{i}".encode() for i in range(120)]
+    for partitions in ([0], [0, 1, 2], list(range(6)), [3, 4, 5, 7]):
+        for key in keys * 2:  # the second time from memory
+            assert keyed(key, partitions, partitions) == default(key, partitions, partitions)
+    assert keyed(None, [0, 1, 2], [1]) == 1  # no key: an available partition, as aiokafka
