@@ -209,6 +209,8 @@ class IntakeService:
             return invalid(
                 [FieldProblem(field=f, code=c, message=m) for f, c, m in problems], signal_id
             )
+        # Most submissions are already spelled canonically: no copy of the model for them.
+        canonical = {k: v for k, v in canonical.items() if getattr(submission, k) != v}
         if canonical:
             submission = submission.model_copy(update=canonical)
         if principal is not None and not self._may_submit(principal, submission.municipality):
