@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -115,16 +116,24 @@ def machine_busy_seconds() -> float:
     return (sum(values) - values[3] - values[4]) / CLOCK_TICKS
 
 
-def kafka_pids() -> list[int]:
+def listening_pids(port: int) -> list[int]:
+    """The processes listening on a local TCP port (from /proc/net/tcp{,6} and their fds): the
+    broker the bench talks to, not every Kafka others run on this machine."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(f"socket:[{fields[9]}]")
     pids = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                    if b"kafka.Kafka" in cmdline.read():
-                        pids.append(int(entry))
-            except OSError:
-                continue
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            fds = os.listdir(f"/proc/{entry}/fd")
+            if any(os.readlink(f"/proc/{entry}/fd/{fd}") in inodes for fd in fds):
+                pids.append(int(entry))
     return pids
 
 
@@ -162,6 +171,20 @@ async def postgres_pids(dsn: str, database: str) -> list[int]:
     finally:
         await connection.close()
     return [row["pid"] for row in rows]
+
+
+async def database_commits(dsn: str, database: str) -> int:
+    """Transactions committed in the bench database so far (every claim batch is one);
+    PostgreSQL's statistics lag by up to a second, so this is approximate per level."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("SELECT pg_stat_clear_snapshot()")
+        value = await connection.fetchval(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = $1", database
+        )
+    finally:
+        await connection.close()
+    return int(value or 0)
 
 
 @dataclass
@@ -334,7 +357,9 @@ async def main(seconds: float, levels: list[int]) -> None:
             {
                 "intake": [process.pid],
                 "loadgen": [os.getpid()],
-                "kafka": kafka_pids(),
+                "kafka": listening_pids(
+                    int(kafka.bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
+                ),
                 "postgres": await postgres_pids(admin_dsn, database),
             }
         )
@@ -346,8 +371,10 @@ async def main(seconds: float, levels: list[int]) -> None:
         results = []
         for level in levels:
             before = meter.snapshot()
+            commits_before = await database_commits(admin_dsn, database)
             result = await run_level(port, token, level, seconds)
             result.cpu_us = CpuMeter.per_signal_us(before, meter.snapshot(), result.accepted)
+            commits = await database_commits(admin_dsn, database) - commits_before
             results.append(result)
             cpu = result.cpu_us
             print(
@@ -355,6 +382,7 @@ async def main(seconds: float, levels: list[int]) -> None:
                 f"{result.percentile(99):>8.1f} {result.other or ''!s:>10}"
                 f"   {cpu['intake']:>27.0f} {cpu['loadgen']:>7.0f} {cpu['kafka']:>5.0f} "
                 f"{cpu['postgres']:>8.0f} | {cpu['others']:>6.0f}"
+                f"   ({commits / max(result.accepted, 1):.2f} PostgreSQL statements per signal)"
             )
         top_cpu = results[-1].cpu_us
         stack = sum(v for k, v in top_cpu.items() if k != "others")

@@ -129,12 +129,23 @@ async def _adopt_legacy(connection: Connection, component: str, legacy_table: st
             log.info("postgres.legacy_migrations_adopted", component=component, table=legacy_table)
 
 
-async def create_pool(settings: PostgresSettings) -> Pool:
+async def create_pool(settings: PostgresSettings, *, reset: Any = None) -> Pool:
+    """``reset``: what asyncpg runs on a connection handed back to the pool (see
+    ``reset_only_open_transactions``); None is asyncpg's full reset, a round trip each time."""
     pool = await asyncpg.create_pool(
         settings.dsn.get_secret_value(),
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
         command_timeout=settings.command_timeout_s,
+        reset=reset,
     )
     assert pool is not None  # asyncpg types the pool as optional; create_pool never returns None
     return pool
+
+
+async def reset_only_open_transactions(connection: Any) -> None:
+    """A pool ``reset`` for code that keeps no session state (no LISTEN, SET, session advisory
+    locks or cursors outside a transaction): only a transaction left open is undone. asyncpg's
+    default reset is a round trip to the server on every release of a connection."""
+    if connection.is_in_transaction():
+        await connection.reset()

@@ -69,6 +69,14 @@ class IntakeSettings(BaseSettings):
     idempotency_cache_entries: int = Field(
         default=100_000, ge=0, description="Published acceptances remembered in memory."
     )
+    claim_writers: int = Field(
+        default=1,
+        ge=1,
+        le=4,
+        description="Batches of idempotency claims in flight to PostgreSQL at once. While they "
+        "wait, the claims of the requests arriving meanwhile form the next batch: fewer "
+        "writers, larger batches and fewer round trips, at most a round trip more of waiting.",
+    )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)

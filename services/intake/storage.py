@@ -2,7 +2,8 @@
 
 Hot path: one reservation per new signal, gathered with the others that arrive meanwhile into
 one ``INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING`` (a few milliseconds of batching
-instead of a round trip per request). Marking a reservation as published is written behind:
+instead of a round trip per request). Marking a reservation as published is written behind,
+in the same statement as the next batch of reservations (its own only when none is waiting):
 losing that mark in a crash only means a retry publishes the same event once more, which the
 consumers absorb (they are idempotent on signal_id).
 """
@@ -81,7 +82,11 @@ class InMemorySubmissionStore:
 
 
 _RESERVE = """
-WITH input AS (
+WITH marked AS (
+    -- Marks of earlier claims that Kafka acknowledged meanwhile, in the same round trip.
+    UPDATE intake_submissions SET published = true
+    WHERE signal_id = ANY($6::uuid[]) AND NOT published
+), input AS (
     SELECT * FROM unnest($1::uuid[], $2::bytea[], $3::text[], $4::timestamptz[], $5::text[])
         AS t(signal_id, content_hash, organisation, received_at, redactions)
 ), inserted AS (
@@ -111,8 +116,13 @@ def _redactions_json(redactions: Sequence[RedactionCountV1]) -> str:
 class PostgresSubmissionStore:
     """Reservations gathered into batches by one writer task; ``close`` drains what is queued."""
 
-    def __init__(self, pool: Pool, *, max_batch: int = 500, writers: int = 3) -> None:
+    def __init__(
+        self, pool: Pool, *, max_batch: int = 500, writers: int = 3, mark_delay_s: float = 0.05
+    ) -> None:
         self._pool = pool
+        self._mark_delay_s = mark_delay_s
+        self._mark_timer: asyncio.TimerHandle | None = None
+        self._send_marks = False
         self._max_batch = max_batch
         self._writers = writers
         self._queue: list[tuple[Reservation, asyncio.Future[Reservation | None]]] = []
@@ -128,6 +138,9 @@ class PostgresSubmissionStore:
         self._task = asyncio.create_task(self._write_forever(), name="intake-submissions-writer")
 
     async def close(self) -> None:
+        if self._mark_timer is not None:
+            self._mark_timer.cancel()
+            self._mark_timer = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -147,7 +160,21 @@ class PostgresSubmissionStore:
 
     def mark_published(self, signal_id: uuid.UUID) -> None:
         self._published.append(signal_id)
-        self._wake.set()
+        self._schedule_marks()
+
+    def _schedule_marks(self) -> None:
+        # No statement of its own while claims keep coming: a mark rides along with the next
+        # batch of claims, and only after a quiet moment does the writer send marks alone.
+        if self._mark_timer is None:
+            self._mark_timer = asyncio.get_running_loop().call_later(
+                self._mark_delay_s, self._marks_due
+            )
+
+    def _marks_due(self) -> None:
+        self._mark_timer = None
+        if self._published:
+            self._send_marks = True
+            self._wake.set()
 
     async def _write_forever(self) -> None:
         # Up to ``writers`` batches in flight on their own connections: while one waits for
@@ -158,11 +185,12 @@ class PostgresSubmissionStore:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                while self._queue or self._published:
+                while self._queue or (self._send_marks and self._published):
                     await gate.acquire()
                     batch = self._queue[: self._max_batch]
                     del self._queue[: self._max_batch]
                     published, self._published = self._published, []
+                    self._send_marks = False
                     task = asyncio.create_task(self._write(batch, published, gate))
                     running.add(task)
                     task.add_done_callback(running.discard)
@@ -196,20 +224,18 @@ class PostgresSubmissionStore:
     ) -> None:
         if not batch and not published:
             return
-        marked = False
         try:
             # Acquiring fails too while PostgreSQL is down or restarting (connection refused,
             # "the database system is starting up"): that must answer the waiting requests
             # (503, the client retries), never leave them waiting for a future nobody resolves.
             async with self._pool.acquire() as connection:
                 if batch:
-                    rows = await self._reserve_batch(connection, [r for r, _ in batch])
+                    rows = await self._reserve_batch(connection, [r for r, _ in batch], published)
                     for (_, future), row in zip(batch, rows, strict=True):
                         if not future.done():
                             future.set_result(row)
-                if published:
+                elif published:
                     await connection.execute(_MARK_PUBLISHED, published)
-                    marked = True
         except BaseException as exc:
             error = (
                 exc if isinstance(exc, Exception) else ConnectionError("submission store stopped")
@@ -217,12 +243,18 @@ class PostgresSubmissionStore:
             for _, future in batch:
                 if not future.done():
                     future.set_exception(error)
-            if published and not marked:
-                self._published[:0] = published  # try the marks again next time
+            if published:
+                # Marking twice is harmless; losing a mark would republish on the next claim.
+                self._published[:0] = published
+                with contextlib.suppress(RuntimeError):  # no running loop: shutting down
+                    self._schedule_marks()
             raise
 
     async def _reserve_batch(
-        self, connection: Any, reservations: list[Reservation]
+        self,
+        connection: Any,
+        reservations: list[Reservation],
+        published: Sequence[uuid.UUID] = (),
     ) -> list[Reservation | None]:
         # One signal_id twice in a batch would make the join ambiguous; intake's in-flight
         # table prevents it, but a second occurrence is simply retried in the next batch.
@@ -239,6 +271,7 @@ class PostgresSubmissionStore:
             [r.organisation for r in unique],
             [r.received_at for r in unique],
             [_redactions_json(r.redactions) for r in unique],
+            list(published),
         )
         by_id: dict[uuid.UUID, Reservation | None] = {}
         retry: list[Reservation] = []

@@ -18,10 +18,12 @@ Idempotency, and why it holds when the process dies at any point:
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -48,6 +50,9 @@ from services.intake.settings import IntakeSettings
 from services.intake.storage import Reservation, SubmissionStore
 
 log = structlog.get_logger(__name__)
+# structlog's stdlib logger drops a line below the level only after building its event dict;
+# the one line every accepted signal writes asks the level first.
+_INFO_ENABLED = functools.partial(logging.getLogger(__name__).isEnabledFor, logging.INFO)
 
 # Reporters work in Flanders: "today" for the observed date is Brussels' today, not UTC's.
 _LOCAL_TIME = ZoneInfo("Europe/Brussels")
@@ -150,6 +155,7 @@ class IntakeService:
         self._in_flight: dict[uuid.UUID, asyncio.Future[None]] = {}
         self._recent: OrderedDict[uuid.UUID, Reservation] = OrderedDict()
         self._topic = settings.kafka.submitted_topic
+        self._children: dict[tuple[Any, ...], Any] = {}
 
     @property
     def options(self) -> IntakeOptions:
@@ -157,15 +163,23 @@ class IntakeService:
 
     async def submit(self, raw: Any, principal: Principal | None, *, source: str) -> Result:
         result = await self._submit(raw, principal)
-        self._metrics.outcomes.labels(result.outcome.value, source).inc()
+        self._counter(self._metrics.outcomes, result.outcome.value, source).inc()
         if result.error is not None:
             codes = {p.code for p in result.error.problems} or {result.error.error}
             for code in codes:
                 self._metrics.rejections.labels(code).inc()
         return result
 
+    def _counter(self, metric: Any, *labels: str) -> Any:
+        # ``labels()`` looks its child up under a lock on every call; the label sets on the
+        # accepting path are few, so their children are kept here once found.
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     async def _submit(self, raw: Any, principal: Principal | None) -> Result:
-        signal_id = _signal_id_of(raw)
         if not isinstance(raw, Mapping):
             return invalid(
                 [FieldProblem(field="(body)", code="model_type", message="moet een object zijn")]
@@ -182,18 +196,21 @@ class IntakeService:
                             "veld weg of vul je eigen organisatie in",
                         )
                     ],
-                    signal_id,
+                    _signal_id_of(raw),
                 )
             raw = {**raw, "organisation": principal.subject}
         try:
             submission = SignalSubmissionV1.model_validate(raw)
         except ValidationError as exc:
-            return invalid(field_problems(exc.errors(include_input=False)), signal_id)
+            return invalid(field_problems(exc.errors(include_input=False)), _signal_id_of(raw))
+        signal_id = submission.signal_id
         canonical, problems = check_choices(submission, self._options)
         if problems:
             return invalid(
                 [FieldProblem(field=f, code=c, message=m) for f, c, m in problems], signal_id
             )
+        # Most submissions are already spelled canonically: no copy of the model for them.
+        canonical = {k: v for k, v in canonical.items() if getattr(submission, k) != v}
         if canonical:
             submission = submission.model_copy(update=canonical)
         if principal is not None and not self._may_submit(principal, submission.municipality):
@@ -218,35 +235,44 @@ class IntakeService:
     async def _claim_and_publish(self, submission: SignalSubmissionV1) -> Result:
         signal_id = submission.signal_id
         digest = content_hash(submission)
-        with structlog.contextvars.bound_contextvars(signal_id=str(signal_id)):
-            while True:
-                known = self._recent.get(signal_id)
-                if known is not None:
-                    return self._answer_existing(known, digest)
-                running = self._in_flight.get(signal_id)
-                if running is None:
-                    break
-                # The same signal_id is being handled right now: its outcome decides ours.
-                await asyncio.shield(running)
-            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._in_flight[signal_id] = done
-            try:
-                return await self._claim_and_publish_alone(submission, digest)
-            finally:
-                del self._in_flight[signal_id]
-                done.set_result(None)
+        # The log lines below name the signal_id themselves: binding it as a context variable
+        # for every request cost more than all of them together.
+        while True:
+            known = self._recent.get(signal_id)
+            if known is not None:
+                return self._answer_existing(known, digest)
+            running = self._in_flight.get(signal_id)
+            if running is None:
+                break
+            # The same signal_id is being handled right now: its outcome decides ours.
+            await asyncio.shield(running)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._in_flight[signal_id] = done
+        try:
+            return await self._claim_and_publish_alone(submission, digest)
+        finally:
+            del self._in_flight[signal_id]
+            done.set_result(None)
 
     async def _claim_and_publish_alone(
         self, submission: SignalSubmissionV1, digest: bytes
     ) -> Result:
         if not self._kafka.connected.is_set():
-            log.warning("signal.not_accepted", reason="kafka_not_connected")
+            log.warning(
+                "signal.not_accepted",
+                signal_id=str(submission.signal_id),
+                reason="kafka_not_connected",
+            )
             return unavailable(self._settings.retry_after_s)
         received_at = datetime.now(UTC)
         try:
             signal = self._accept(submission, received_at)
         except SubmissionRejectedError as rejected:
-            log.info("signal.rejected", problems=[code for _, code, _ in rejected.problems])
+            log.info(
+                "signal.rejected",
+                signal_id=str(submission.signal_id),
+                problems=[code for _, code, _ in rejected.problems],
+            )
             return invalid(
                 [FieldProblem(field=f, code=c, message=m) for f, c, m in rejected.problems],
                 submission.signal_id,
@@ -261,7 +287,12 @@ class IntakeService:
         try:
             earlier = await self._store.reserve(claim)
         except Exception as exc:  # noqa: BLE001 - no claim, no publish: the client retries
-            log.warning("signal.not_accepted", reason="store_unavailable", error=type(exc).__name__)
+            log.warning(
+                "signal.not_accepted",
+                signal_id=str(submission.signal_id),
+                reason="store_unavailable",
+                error=type(exc).__name__,
+            )
             return unavailable(self._settings.retry_after_s, "storage_unavailable")
         status, outcome = 202, Outcome.ACCEPTED
         if earlier is not None:
@@ -283,18 +314,33 @@ class IntakeService:
                 )
             )
         except Exception as exc:  # noqa: BLE001 - every publish failure is a 503 to the client
-            log.warning("signal.not_accepted", reason=type(exc).__name__)
+            log.warning(
+                "signal.not_accepted",
+                signal_id=str(submission.signal_id),
+                reason=type(exc).__name__,
+            )
             return unavailable(self._settings.retry_after_s)
-        self._metrics.published.labels(self._topic).inc()
+        self._counter(self._metrics.published, self._topic).inc()
         for redaction in signal.redactions:
-            self._metrics.redactions.labels(redaction.kind.value).inc(redaction.count)
+            self._counter(self._metrics.redactions, redaction.kind.value).inc(redaction.count)
         self._store.mark_published(claim.signal_id)
-        self._remember(replace(claim, published=True))
-        log.info(
-            "signal.accepted",
-            municipality=signal.municipality,
-            redactions={r.kind.value: r.count for r in signal.redactions},
+        self._remember(
+            Reservation(
+                claim.signal_id,
+                claim.content_hash,
+                claim.organisation,
+                claim.received_at,
+                claim.redactions,
+                published=True,
+            )
         )
+        if _INFO_ENABLED():
+            log.info(
+                "signal.accepted",
+                signal_id=str(claim.signal_id),
+                municipality=signal.municipality,
+                redactions={r.kind.value: r.count for r in signal.redactions},
+            )
         return Result(outcome, status, claim.signal_id, accepted=_accepted_body(claim))
 
     def _accept(self, submission: SignalSubmissionV1, received_at: datetime) -> SignalSubmittedV1:
@@ -307,7 +353,7 @@ class IntakeService:
 
     def _answer_existing(self, earlier: Reservation, digest: bytes) -> Result:
         if earlier.content_hash != digest:
-            log.info("signal.conflict")
+            log.info("signal.conflict", signal_id=str(earlier.signal_id))
             return Result(
                 Outcome.CONFLICT,
                 409,
@@ -325,7 +371,7 @@ class IntakeService:
                     ],
                 ),
             )
-        log.info("signal.duplicate")
+        log.info("signal.duplicate", signal_id=str(earlier.signal_id))
         return Result(Outcome.DUPLICATE, 200, earlier.signal_id, accepted=_accepted_body(earlier))
 
     def _remember(self, reservation: Reservation) -> None:
@@ -338,8 +384,9 @@ class IntakeService:
 
 
 def _accepted_body(reservation: Reservation) -> AcceptedBody:
+    # Built from values intake itself validated: no second validation on the hot path.
     redactions = list(reservation.redactions)
-    return AcceptedBody(
+    return AcceptedBody.model_construct(
         signal_id=reservation.signal_id,
         received_at=reservation.received_at,
         redactions=redactions,

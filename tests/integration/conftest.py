@@ -36,6 +36,7 @@ from services.common.logging import configure_logging
 from services.common.postgres import create_pool
 from services.common.settings import KafkaSettings, LoggingSettings, PostgresSettings
 from services.intake.app import create_app as create_intake
+from services.intake.server import CoalescingHttpToolsProtocol
 from services.intake.settings import IntakeSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,13 +142,14 @@ async def wait_for(
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Any, port: int, *, what: str) -> AsyncIterator[str]:
+async def serving(app: Any, port: int, *, what: str, http: Any = "auto") -> AsyncIterator[str]:
     """Serve an ASGI app on 127.0.0.1:``port`` in this event loop until the block ends."""
     server = uvicorn.Server(
         uvicorn.Config(
             app,
             host="127.0.0.1",
             port=port,
+            http=http,
             log_config=None,
             access_log=False,
             lifespan="on",
@@ -169,7 +171,10 @@ async def serving(app: Any, port: int, *, what: str) -> AsyncIterator[str]:
 @contextlib.asynccontextmanager
 async def running_intake(settings: IntakeSettings, *, ready: bool = True) -> AsyncIterator[str]:
     """Serve intake on its port; with ``ready``, wait until it has reached Kafka too."""
-    async with serving(create_intake(settings), settings.port, what="intake") as url:
+    # The protocol ``seinpost intake run`` serves with: one socket write per answer.
+    async with serving(
+        create_intake(settings), settings.port, what="intake", http=CoalescingHttpToolsProtocol
+    ) as url:
         if ready:
             async with httpx.AsyncClient(base_url=url) as client:
 

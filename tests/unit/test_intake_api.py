@@ -119,6 +119,17 @@ def test_neighbourhood_with_an_address_is_refused(
     assert response.json()["problems"][0]["field"] == "neighbourhood"
 
 
+def test_text_that_is_only_personal_data_is_422_not_500(
+    client: tuple[TestClient, list[FakeLink]],
+) -> None:
+    http, links = client
+    response = http.post("/v1/signals", json=submission_body(text="jan.peeters@gmail.com"))
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["field"] == "text"
+    assert response.json()["problems"][0]["code"] == "string_too_short"
+    assert links[0].published == []
+
+
 def test_invalid_json_is_422_not_500(client: tuple[TestClient, list[FakeLink]]) -> None:
     http, _ = client
     response = http.post(

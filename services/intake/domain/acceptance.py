@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from schemas.v1 import TEXT_MAX_LENGTH, SignalSubmissionV1, SignalSubmittedV1
+from schemas.v1 import (
+    SCHEMA_VERSION,
+    TEXT_MAX_LENGTH,
+    TEXT_MIN_LENGTH,
+    SignalContentV1,
+    SignalSubmissionV1,
+    SignalSubmittedV1,
+)
 from services.intake.domain.privacy import scrub
 
 
@@ -27,6 +34,8 @@ def accept_submission(
     today: date,
     future_tolerance_days: int = 1,
 ) -> SignalSubmittedV1:
+    if received_at.tzinfo is None:
+        raise ValueError("received_at must carry a time zone")
     problems: list[tuple[str, str, str]] = []
     if submission.observed_on > today + timedelta(days=future_tolerance_days):
         problems.append(
@@ -57,10 +66,29 @@ def accept_submission(
                 )
             ]
         )
-    return SignalSubmittedV1(
-        **submission.model_dump(exclude={"text", "submitted_at"}),
-        text=scrubbed.text,
+    if len(scrubbed.text.strip()) < TEXT_MIN_LENGTH:
+        # A text that was (nearly) all personal data: "[e-mail]" alone says nothing.
+        raise SubmissionRejectedError(
+            [
+                (
+                    "text",
+                    "string_too_short",
+                    f"te kort na het verwijderen van persoonsgegevens: minstens "
+                    f"{TEXT_MIN_LENGTH} tekens",
+                )
+            ]
+        )
+    # Every value below is already valid (the submission was validated; the scrubbed text was
+    # checked just now), so the event is put together without validating it all again.
+    values = {name: getattr(submission, name) for name in _CONTENT_FIELDS}
+    values["text"] = scrubbed.text
+    return SignalSubmittedV1.model_construct(
+        **values,
+        schema_version=SCHEMA_VERSION,
         submitted_at=submission.submitted_at or received_at,
         received_at=received_at,
         redactions=scrubbed.counts(),
     )
+
+
+_CONTENT_FIELDS = tuple(SignalContentV1.model_fields)

@@ -40,8 +40,12 @@ class IntakeOptions:
     text_max_length: int = TEXT_MAX_LENGTH
     families_count_max: int = 10_000
     _by_key: dict[str, Municipality] = field(default_factory=dict, compare=False, repr=False)
+    _ids: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
+    """The ids of each pick list, made once: ``check_choices`` runs for every signal."""
 
     def __post_init__(self) -> None:
+        for name in ("vindplaatsen", "reporter_roles", "knowledge_types", "family_situations"):
+            self._ids[name] = frozenset(c.id for c in getattr(self, name))
         for municipality in self.municipalities:
             for name in (municipality.name, *municipality.aliases):
                 if _key(name) in self._by_key:
@@ -155,21 +159,22 @@ def check_choices(
                 )
             else:
                 canonical["neighbourhood"] = found
+    ids = options._ids
     codes = (
-        ("vindplaats", submission.vindplaats, options.vindplaatsen, "vindplaats_unknown"),
+        ("vindplaats", submission.vindplaats, ids["vindplaatsen"], "vindplaats_unknown"),
         (
             "reporter_role",
             submission.reporter_role,
-            options.reporter_roles,
+            ids["reporter_roles"],
             "reporter_role_unknown",
         ),
     )
     for name, value, allowed, code in codes:
-        if value not in {c.id for c in allowed}:
+        if value not in allowed:
             problems.append((name, code, "onbekende code; kies een waarde uit de lijst"))
-    if submission.knowledge_type.value not in {c.id for c in options.knowledge_types}:
+    if submission.knowledge_type.value not in ids["knowledge_types"]:
         problems.append(("knowledge_type", "knowledge_type_unknown", "onbekende soort kennis"))
-    situations = {c.id for c in options.family_situations}
+    situations = ids["family_situations"]
     for index, situation in enumerate(submission.target_group.family_situations):
         if situation not in situations:
             problems.append(

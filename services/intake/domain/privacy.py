@@ -431,16 +431,17 @@ def _tokenize(text: str) -> _Tokens:
     cues: dict[str, list[_Token]] = {}
     append = tokens.append
     for m in _TOKEN_RE.finditer(text):
-        word = _classify(m.group())
+        # Unpacked once: attribute reads of named tuples are a good part of this loop's cost.
+        key, cap, upper, info, cue = _classify(m.group())
         start, end = m.span()
         token = _Token(
-            start, end, word.key, word.cap, word.upper,
-            (word.cap or word.upper) and _starts_sentence(text, start),
-            word.info, word.info.protected,
+            start, end, key, cap, upper,
+            (cap or upper) and _starts_sentence(text, start),
+            info, info.protected,
         )  # fmt: skip
         append(token)
-        if word.cue is not None:
-            cues.setdefault(word.cue, []).append(token)
+        if cue is not None:
+            cues.setdefault(cue, []).append(token)
     _mark_allowed_phrases(tokens)
     return _Tokens(tokens, cues)
 
