@@ -37,7 +37,13 @@ from services.common.access import (
     require_scope,
 )
 from services.common.events import encode_event
-from services.common.kafka import Outgoing, Publisher, ensure_topics, event_headers
+from services.common.kafka import (
+    Outgoing,
+    Publisher,
+    client_security,
+    ensure_topics,
+    event_headers,
+)
 from services.common.postgres import create_pool
 from services.intake.domain.options import IntakeOptions, parse_options
 from services.intake.domain.privacy import scrub
@@ -101,6 +107,7 @@ class KafkaLink:
             enable_idempotence=True,
             request_timeout_ms=settings.kafka.request_timeout_ms,
             linger_ms=settings.linger_ms,
+            **client_security(settings.kafka),
         )
         self.publisher = ProducerPublisher(self.producer, timeout_s=settings.publish_timeout_s)
         self.connected = asyncio.Event()
