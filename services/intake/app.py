@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from schemas.v1 import RedactionCountV1, SignalSubmissionV1
 from services.common.access import (
@@ -36,6 +36,7 @@ from services.common.access import (
     principal_dependency,
     require_scope,
 )
+from services.common.asgi import BodySizeLimit
 from services.common.events import encode_event
 from services.common.kafka import (
     Outgoing,
@@ -250,52 +251,6 @@ class PostgresBackend:
             await self._pool.close()
 
 
-class BodySizeLimit:
-    """Refuse bodies over the limit with 413 without reading them whole.
-
-    A declared Content-Length is checked before anything is read. A chunked body is read up to
-    the limit (never more is held in memory) and then either refused or handed on; FastAPI
-    itself would turn an error raised while it reads the body into a vague 400.
-    The batch endpoint has its own, larger limit.
-    """
-
-    def __init__(
-        self, app: ASGIApp, *, max_bytes: int, larger: dict[str, int] | None = None
-    ) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.larger = larger or {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        max_bytes = self.larger.get(scope["path"], self.max_bytes)
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None:
-            if declared.isdigit() and int(declared) > max_bytes:
-                await _too_large(max_bytes)(scope, receive, send)
-                return
-            await self.app(scope, receive, send)
-            return
-        chunks: list[Message] = []
-        size = 0
-        while True:
-            message = await receive()
-            chunks.append(message)
-            size += len(message.get("body", b""))
-            if size > max_bytes:
-                await _too_large(max_bytes)(scope, receive, send)
-                return
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                break
-
-        async def replay() -> Message:
-            return chunks.pop(0) if chunks else await receive()
-
-        await self.app(scope, replay, send)
-
-
 class HotRoute:
     """Hands ``POST /v1/signals`` straight to its endpoint, past FastAPI's routing, dependency
     solving and exception middleware: that machinery was about a sixth of intake's CPU per
@@ -352,12 +307,6 @@ def _error(
     headers: dict[str, str] | None = None,
 ) -> Response:
     return _json(status, ErrorBody(error=error, message=message, problems=problems or []), headers)
-
-
-def _too_large(max_bytes: int) -> Response:
-    return _error(
-        413, "payload_too_large", f"Het verzoek is te groot: hoogstens {max_bytes} bytes."
-    )
 
 
 def _result_response(result: Result) -> Response:
