@@ -181,7 +181,7 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
             {
-                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "(body)",
                 "code": str(e.get("type", "value_error")),
                 "message": "ongeldige waarde",
             }

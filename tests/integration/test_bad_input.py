@@ -164,9 +164,11 @@ def fuzz(
                 assert mode is GenerationMode.NEGATIVE, label
 
 
-def _examples(strategy: Any, url: str, tag: str, headers: dict[str, str], tally: Tally) -> Any:
+def _examples(
+    strategy: Any, url: str, tag: str, headers: dict[str, str], tally: Tally, examples: int
+) -> Any:
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         deadline=None,
         derandomize=True,
         database=None,
