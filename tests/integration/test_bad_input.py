@@ -28,6 +28,7 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.core.result import Ok
 
 from services.aggregator.api import create_api
 from services.aggregator.bundling import compile_for_group
@@ -149,6 +150,7 @@ def fuzz(
     document = httpx.get(f"{url}/openapi.json", timeout=10).json()
     schema = schemathesis.openapi.from_dict(document)
     for result in schema.get_all_operations():
+        assert isinstance(result, Ok), f"the served OpenAPI document is invalid: {result}"
         operation = result.ok()
         label = f"{operation.method.upper()} {operation.path}"
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -252,7 +254,7 @@ def test_intake_answers_every_generated_request_with_a_reason(intake: Served) ->
     tally.print("intake under schemathesis")
     assert not tally.failures, "\n".join(tally.failures[:20])
     # Sanity: the fuzzer got through to the handlers, not only to the token check.
-    seen = collections.Counter()
+    seen: collections.Counter[int] = collections.Counter()
     for counter in tally.counts.values():
         seen.update(counter)
     assert seen[202] + seen[200] > 0
