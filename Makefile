@@ -17,6 +17,7 @@ $(VENV)/.installed: pyproject.toml
 ## setup: virtual environment, Python packages, Kafka jars and PostgreSQL (what a fresh machine lacks)
 setup: $(VENV)/.installed
 	$(STACK) install
+	bash deploy/observability/promtool.sh
 
 ## demo: the whole pipeline on this machine: stack, three services, sample signals, a bundle
 demo: setup
@@ -27,7 +28,7 @@ test: setup check
 	$(STACK) start
 	$(BIN)/pytest --durations=10
 
-## check: ruff, mypy, import boundaries, JSON Schemas and intake's OpenAPI in step with the code
+## check: ruff, mypy, import boundaries, JSON Schemas, intake's OpenAPI and the AsyncAPI document in step with the code
 check: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -35,6 +36,7 @@ check: $(VENV)/.installed
 	$(BIN)/lint-imports
 	$(BIN)/python -m schemas.export --check
 	$(BIN)/python -m services.intake.openapi --check
+	$(BIN)/python -m services.asyncapi --check
 
 unit: $(VENV)/.installed
 	$(BIN)/pytest tests/unit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import subprocess
 from enum import StrEnum
@@ -11,9 +12,14 @@ from typing import Annotated
 
 import typer
 
-from services.aggregator.cli import bundle_command, network_app, steering_group_app
+from services.aggregator.cli import (
+    bundle_command,
+    network_app,
+    retention_app,
+    steering_group_app,
+)
 from services.classifier.cli import register as register_classifier_commands
-from services.common.access.cli import organisation_app, token_app
+from services.common.access.cli import audit_app, organisation_app, token_app
 from services.importer import import_command
 
 app = typer.Typer(
@@ -36,8 +42,10 @@ app.add_typer(schemas_app, name="schemas")
 register_classifier_commands(app, classifier_app)
 app.add_typer(organisation_app, name="organisation")
 app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
 app.add_typer(steering_group_app, name="steering-group")
 app.add_typer(network_app, name="network")
+app.add_typer(retention_app, name="retention")
 app.command("bundle")(bundle_command)
 app.command("import")(import_command)  # services/importer.py: seinpost import FILE
 
@@ -112,13 +120,32 @@ def aggregator_api(
     """Serve the aggregator API: bundles, themes, decisions, feedback, corrections."""
     from services.aggregator.api import serve
     from services.aggregator.settings import AggregatorSettings
+    from services.asyncapi import specification
     from services.intake.domain.privacy import scrub
 
     settings = AggregatorSettings()
     overrides = {k: v for k, v in {"api_host": host, "api_port": port}.items() if v is not None}
     # Composed here because the aggregator may not import intake: free text from steering
-    # groups goes through the same scrubber as signals before it reaches a topic.
-    asyncio.run(serve(settings.model_copy(update=overrides), scrub=lambda t: scrub(t).text))
+    # groups goes through the same scrubber as signals before it reaches a topic. The event
+    # contract spans every service, so its document is composed here too (once, on demand).
+    document = functools.cache(lambda: specification(settings.kafka))
+    asyncio.run(
+        serve(
+            settings.model_copy(update=overrides),
+            scrub=lambda t: scrub(t).text,
+            asyncapi=document,
+        )
+    )
+
+
+@app.command("asyncapi")
+def asyncapi_document(
+    check: Annotated[bool, typer.Option(help="Only check docs/asyncapi/seinpost.json.")] = False,
+) -> None:
+    """Write (or check) the committed AsyncAPI document of every topic."""
+    from services.asyncapi import main as asyncapi_main
+
+    raise typer.Exit(asyncapi_main(["--check"] if check else []))
 
 
 @app.command("topics")
@@ -204,6 +231,11 @@ def schemas_export(
 
 
 def main() -> None:
+    from services.common.logging import configure_logging
+
+    # JSON lines on stderr like every service (the `run` commands reconfigure with their own
+    # name); stdout stays for what a command prints, such as a new token's secret.
+    configure_logging("cli")
     app()
 
 

@@ -1,7 +1,9 @@
 """The aggregator's HTTP API: bundles, themes, decisions, feedback and corrections.
 
 Access: a steering group's token reads and decides only for its own group; an organisation's
-token reads feedback on its own signals only; no token is a 401.
+token reads feedback on its own signals only; a network coordinator's token reads its network's
+audit log and corrects signals in its steering groups' areas; no token is a 401. Exports,
+decisions and corrections are written to the audit log (``services.common.access.audit``).
 
 Decisions and corrections are events. The API answers 202 only after Kafka acknowledged the
 event (as intake does for signals); the aggregator's consumer stores decisions in PostgreSQL,
@@ -23,14 +25,19 @@ import uvicorn
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from faststream.kafka import KafkaBroker
+from faststream.specification import Specification
+from faststream.specification.asyncapi.site import get_asyncapi_html
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.topics import municipality_key
 from schemas.v1 import (
     DECISION_STATUS_LABELS,
     CorrectionV1,
+    DecisionRecordedEventV1,
     DecisionStatus,
     DecisionV1,
+    SignalCorrectedEventV1,
     Slug,
     correction_event,
     decision_event,
@@ -41,15 +48,19 @@ from services.aggregator.rendering import html_to_pdf
 from services.aggregator.settings import AggregatorSettings
 from services.aggregator.storage import PostgresSignalStore, SteeringGroup, migrate
 from services.common.access import (
+    AUDIT,
     BUNDLES,
     CORRECTIONS,
     DECISIONS,
     FEEDBACK,
     AccessDeniedError,
     AccessStore,
+    Actor,
+    AuditEntry,
     CachedAuthenticator,
     Principal,
     PrincipalKind,
+    audit,
     install_access_errors,
     principal_dependency,
     require_scope,
@@ -57,6 +68,16 @@ from services.common.access import (
 from services.common.asgi import BodySizeLimit
 from services.common.kafka import EventPublisher, Outgoing, create_broker, ensure_topics
 from services.common.logging import configure_logging
+from services.common.metrics import (
+    CONTENT_TYPE,
+    HttpMetrics,
+    MeteredPublisher,
+    MetricsMiddleware,
+    PublishMetrics,
+    ReadyMetric,
+    exposition,
+    service_registry,
+)
 from services.common.postgres import create_pool
 
 log = structlog.get_logger(__name__)
@@ -64,6 +85,7 @@ log = structlog.get_logger(__name__)
 TAXONOMY_ID = "seinpost_v1"
 
 Scrub = Callable[[str], str]
+AsyncApiDocument = Callable[[], Specification]
 
 
 class DecisionRequest(BaseModel):
@@ -135,9 +157,38 @@ def _decision_json(decision: DecisionV1 | None) -> dict[str, Any] | None:
     }
 
 
-def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
-    """``scrub`` removes personal data from free text (a correction's reason, a note)."""
+def api_broker(settings: AggregatorSettings) -> KafkaBroker:
+    """The API's broker, with what it publishes declared for the AsyncAPI document."""
+    broker = create_broker(settings.kafka, client_id="aggregator-api")
+    broker.publisher(
+        settings.kafka.decisions_topic,
+        schema=DecisionRecordedEventV1,
+        title="aggregator_api.publishes_decisions",
+        description="A steering group's decision on a theme (POST .../themes/{theme_id}/"
+        "decisions), published before the API answers 202. The topic is the decision "
+        "history's source of truth. Key: the steering group.",
+    )
+    broker.publisher(
+        settings.kafka.corrections_topic,
+        schema=SignalCorrectedEventV1,
+        title="aggregator_api.publishes_corrections",
+        description="A person's correction of a signal's life domains (POST /v1/signals/"
+        "{signal_id}/corrections), scrubbed of personal data. Key: the municipality.",
+    )
+    return broker
+
+
+def create_api(
+    settings: AggregatorSettings, *, scrub: Scrub, asyncapi: AsyncApiDocument | None = None
+) -> FastAPI:
+    """``scrub`` removes personal data from free text (a correction's reason, a note);
+    ``asyncapi`` builds the event contract's AsyncAPI document, served at /asyncapi.json."""
     state: dict[str, Any] = {}
+    registry = service_registry()
+    http_metrics = HttpMetrics(registry, prefix="seinpost_aggregator_api")
+    publish_metrics = PublishMetrics(registry)
+    ready_metric = ReadyMetric(registry)
+    broker = api_broker(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -147,14 +198,19 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
         access = AccessStore(pool)
         await access.migrate()
         await ensure_topics(settings.kafka)
-        broker = create_broker(settings.kafka, client_id="aggregator-api")
         await broker.start()
+        state["pool"] = pool
         state["store"] = PostgresSignalStore(pool)
         state["authenticator"] = CachedAuthenticator(access)
-        state["publisher"] = EventPublisher(broker, timeout_s=settings.publish_timeout_s)
+        state["publisher"] = MeteredPublisher(
+            EventPublisher(broker, timeout_s=settings.publish_timeout_s),
+            publish_metrics,
+            dead_letter_topic=settings.kafka.dead_letter_topic,
+        )
         try:
             yield
         finally:
+            state.clear()  # unready while shutting down
             await broker.stop()
             await pool.close()
 
@@ -164,6 +220,7 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
         summary="Beleidsbundels, thema's, beslissingen en terugkoppeling.",
         lifespan=lifespan,
     )
+    app.state.metrics_registry = registry
     install_access_errors(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
     authenticated = principal_dependency(lambda _: state["authenticator"])
@@ -205,6 +262,21 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
                 503, "kafka_unavailable", "Tijdelijk niet bewaard; probeer opnieuw."
             ) from None
 
+    async def audited(entry: AuditEntry) -> None:
+        await audit.record(state["pool"], entry)
+
+    async def exported(principal: Principal, bundle_id: uuid.UUID, form: str) -> None:
+        await audited(
+            AuditEntry(
+                audit.BUNDLE_EXPORTED,
+                Actor.of(principal),
+                principal.kind.value,
+                principal.subject,
+                target=str(bundle_id),
+                details={"format": form},
+            )
+        )
+
     async def group_of(steering_group_id: str) -> SteeringGroup:
         group = await store().steering_group(steering_group_id)
         if group is None:
@@ -214,6 +286,41 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """Ready when PostgreSQL answers and Kafka answers a metadata request."""
+        pool = state.get("pool")
+        postgres = kafka = False
+        if pool is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout=3)
+                postgres = True
+            with contextlib.suppress(Exception):
+                kafka = bool(await broker.ping(timeout=2))
+        ready = postgres and kafka
+        ready_metric.ready.set(1 if ready else 0)
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "kafka": kafka, "postgres": postgres},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(exposition(registry), media_type=CONTENT_TYPE)
+
+    if asyncapi is not None:
+        document = asyncapi
+
+        @app.get("/asyncapi.json", include_in_schema=False)
+        async def asyncapi_json() -> JSONResponse:
+            """The event contract: every topic, its events and their schemas (AsyncAPI 3)."""
+            return JSONResponse(document().to_jsonable())
+
+        @app.get("/asyncapi", include_in_schema=False)
+        async def asyncapi_page() -> HTMLResponse:
+            # FastStream's page: AsyncAPI's React component, loaded by the reader's browser.
+            return HTMLResponse(get_asyncapi_html(document(), try_it_out_path=None))
 
     @app.get("/v1/steering-groups/{steering_group_id}/bundles")
     async def list_bundles(steering_group_id: str, principal: Authenticated) -> dict[str, Any]:
@@ -254,6 +361,7 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
     ) -> Response:
         _own_group(principal, steering_group_id, BUNDLES)
         stored = await own_bundle(steering_group_id, bundle_id)
+        await exported(principal, bundle_id, "json")
         return Response(stored.bundle.model_dump_json(), media_type="application/json")
 
     @app.get("/v1/steering-groups/{steering_group_id}/bundles/{bundle_id}/html")
@@ -262,6 +370,7 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
     ) -> HTMLResponse:
         _own_group(principal, steering_group_id, BUNDLES)
         stored = await own_bundle(steering_group_id, bundle_id)
+        await exported(principal, bundle_id, "html")
         return HTMLResponse(stored.html or render_html(stored.bundle))
 
     @app.get("/v1/steering-groups/{steering_group_id}/bundles/{bundle_id}/pdf")
@@ -271,6 +380,7 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
         _own_group(principal, steering_group_id, BUNDLES)
         stored = await own_bundle(steering_group_id, bundle_id)
         pdf = await pdf_of(stored)
+        await exported(principal, bundle_id, "pdf")
         return Response(
             pdf,
             media_type="application/pdf",
@@ -344,6 +454,17 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
                 decision_event(decision),
             )
         )
+        await audited(
+            AuditEntry(
+                audit.DECISION_REQUESTED,
+                Actor.of(principal),
+                principal.kind.value,
+                principal.subject,
+                target=f"{theme_id}",
+                details={"status": decision.status.value, "bundle_id": str(bundle_id)},
+                event_id=decision.decision_id,
+            )
+        )
         log.info(
             "decision.accepted",
             decision_id=str(decision.decision_id),
@@ -387,7 +508,7 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
     async def correct(
         signal_id: uuid.UUID, body: CorrectionRequest, principal: Authenticated
     ) -> Accepted:
-        if principal.kind is not PrincipalKind.STEERING_GROUP:
+        if principal.kind not in (PrincipalKind.STEERING_GROUP, PrincipalKind.COORDINATOR):
             raise AccessDeniedError.forbidden(
                 "not_a_steering_group", "Alleen een coördinator of stuurgroep kan corrigeren."
             )
@@ -400,14 +521,21 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
                 "Onbekend of herhaald levensdomein: " + ", ".join(unknown),
                 field="domains",
             )
-        group = await store().steering_group(principal.subject)
+        if principal.kind is PrincipalKind.COORDINATOR:
+            # A coordinator's area is the union of their network's steering groups' areas.
+            groups = [
+                g for g in await store().steering_groups() if g.network_id == principal.subject
+            ]
+        else:
+            group = await store().steering_group(principal.subject)
+            groups = [group] if group is not None else []
         signal = await store().submitted_signal(signal_id)
-        if signal is None:
+        if signal is None or not any(
+            g.covers(signal.municipality, signal.neighbourhood) for g in groups
+        ):
+            # Outside the area looks the same as unknown: whether a signal id exists elsewhere
+            # is itself another tenant's information.
             raise _ApiError(404, "signal_unknown", "Dit signaal is (nog) niet bekend.")
-        if group is None or not group.covers(signal.municipality, signal.neighbourhood):
-            raise AccessDeniedError.forbidden(
-                "outside_area", "Dit signaal ligt buiten het werkgebied van deze stuurgroep."
-            )
         correction = CorrectionV1(
             correction_id=body.correction_id or uuid.uuid4(),
             signal=signal,
@@ -424,6 +552,17 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
                 correction_event(correction),
             )
         )
+        await audited(
+            AuditEntry(
+                audit.CORRECTION_REQUESTED,
+                Actor.of(principal),
+                principal.kind.value,
+                principal.subject,
+                target=str(signal_id),
+                details={"domains": list(body.domains), "role": body.corrected_by_role},
+                event_id=correction.correction_id,
+            )
+        )
         log.info(
             "correction.accepted",
             correction_id=str(correction.correction_id),
@@ -431,6 +570,25 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
         )
         return Accepted(id=correction.correction_id)
 
+    @app.get("/v1/audit")
+    async def audit_log(
+        principal: Authenticated, action: str | None = None, limit: int = 500
+    ) -> dict[str, Any]:
+        """The audit log of the coordinator's own network, newest first."""
+        if principal.kind is not PrincipalKind.COORDINATOR:
+            raise AccessDeniedError.forbidden(
+                "not_a_coordinator", "Alleen de coördinator van het netwerk leest het auditlog."
+            )
+        require_scope(principal, AUDIT)
+        entries = await audit.list_entries(
+            state["pool"],
+            network_id=principal.subject,
+            action=action,
+            limit=max(1, min(limit, 5000)),
+        )
+        return {"network_id": principal.subject, "entries": [e.as_json() for e in entries]}
+
+    app.add_middleware(MetricsMiddleware, metrics=http_metrics)
     return app
 
 
@@ -438,11 +596,13 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-async def serve(settings: AggregatorSettings, *, scrub: Scrub) -> None:
+async def serve(
+    settings: AggregatorSettings, *, scrub: Scrub, asyncapi: AsyncApiDocument | None = None
+) -> None:
     configure_logging("aggregator-api", settings.logging)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_api(settings, scrub=scrub),
+            create_api(settings, scrub=scrub, asyncapi=asyncapi),
             host=settings.api_host,
             port=settings.api_port,
             log_config=None,
