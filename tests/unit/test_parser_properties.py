@@ -48,7 +48,7 @@ from services.importer import ImportFileError, parse_file
 from services.intake.domain.connectors import ConnectorForm, map_submission, parse_connectors
 from tests.factories import submission_body, submitted_signal
 
-PAYLOADS = Path(__file__).parent / "payloads"
+PAYLOADS = Path(__file__).resolve().parents[2] / "schemas" / "examples"
 T = TypeVar("T")
 
 # Derandomised: CI must give the same verdict on every run; explore with --hypothesis-seed.
