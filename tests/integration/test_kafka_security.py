@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import shutil
 import subprocess
 import time
 import uuid
@@ -77,12 +76,9 @@ def scram_broker(
     stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ScramBroker]:
     local_dir = tmp_path_factory.mktemp("scram-stack")
-    # The jars the shared stack already fetched: hard links (a copy across file systems), so
-    # this broker starts without Maven.
+    # The jars the shared stack already fetched: this broker starts without Maven.
     shared_libs = Path(os.environ.get("SEINPOST_LOCAL_DIR") or ROOT / ".local") / "kafka" / "libs"
-    if (shared_libs / ".complete").is_file():
-        (local_dir / "kafka").mkdir()
-        shutil.copytree(shared_libs, local_dir / "kafka" / "libs", copy_function=_link_or_copy)
+    libs = {"SEINPOST_KAFKA_LIBS_DIR": str(shared_libs)} if shared_libs.is_dir() else {}
     password = f"scram-{secrets.token_hex(12)}"
     env = {
         **os.environ,
@@ -92,6 +88,7 @@ def scram_broker(
         "SEINPOST_KAFKA_SASL": "scram",
         "SEINPOST_KAFKA_SASL_USERNAME": "seinpost",
         "SEINPOST_KAFKA_SASL_PASSWORD": password,
+        **libs,
     }
     started = time.monotonic()
     result = _stack(env, "start", "kafka")
@@ -112,13 +109,6 @@ def scram_broker(
         )
     finally:
         _stack(env, "stop", "kafka")
-
-
-def _link_or_copy(source: str, destination: str) -> None:
-    try:
-        os.link(source, destination)
-    except OSError:
-        shutil.copy2(source, destination)
 
 
 class _Collect(logging.Handler):
