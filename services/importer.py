@@ -239,7 +239,12 @@ def _shape_csv_values(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _nest_target_group(body: dict[str, Any]) -> dict[str, Any]:
-    group = dict(body.pop("target_group", None) or {})
+    group = body.pop("target_group", None) or {}
+    if not isinstance(group, dict):
+        # Not an object: leave it to the contract, which names the field (not a crash here).
+        body["target_group"] = group
+        return body
+    group = dict(group)
     for name in LIST_FIELDS:
         if name in body:
             group[name] = body.pop(name)

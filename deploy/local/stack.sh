@@ -33,6 +33,14 @@
 #                                   kafka/libs); lets a second stack reuse the
 #                                   jars the first one fetched
 #   SEINPOST_KAFKA_HEAP_OPTS        broker JVM heap ("-Xms256m -Xmx768m")
+#   SEINPOST_KAFKA_SASL             "scram": the broker listener is
+#                                   SASL_PLAINTEXT with SCRAM-SHA-256 only
+#                                   (empty: PLAINTEXT). Fixed when the data
+#                                   folder is formatted: use its own
+#                                   SEINPOST_LOCAL_DIR and ports.
+#   SEINPOST_KAFKA_SASL_USERNAME    SCRAM user created at format (seinpost)
+#   SEINPOST_KAFKA_SASL_PASSWORD    its password (seinpost-scram); local
+#                                   development and tests only
 #   SEINPOST_PG_PORT                PostgreSQL port on 127.0.0.1 (5433)
 #   SEINPOST_PG_PASSWORD            password of role `seinpost` (seinpost);
 #                                   local development only, never production
@@ -62,6 +70,9 @@ LOCAL_DIR=$(realpath -m -- "$LOCAL_DIR")
 KAFKA_PORT=${SEINPOST_KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${SEINPOST_KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_HEAP_OPTS=${SEINPOST_KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}
+KAFKA_SASL=${SEINPOST_KAFKA_SASL:-}
+KAFKA_SASL_USERNAME=${SEINPOST_KAFKA_SASL_USERNAME:-seinpost}
+KAFKA_SASL_PASSWORD=${SEINPOST_KAFKA_SASL_PASSWORD:-seinpost-scram}
 PG_PORT=${SEINPOST_PG_PORT:-5433}
 PG_PASSWORD=${SEINPOST_PG_PASSWORD:-seinpost}
 STACK_TIMEOUT=${SEINPOST_STACK_TIMEOUT:-120}
@@ -166,6 +177,9 @@ KAFKA_LOG="$KAFKA_LOG_DIR/kafka.log"
 KAFKA_CONF="$KAFKA_DIR/config/server.properties"
 KAFKA_PIDFILE="$KAFKA_DIR/kafka.pid"
 KAFKA_CLUSTER_ID_FILE="$KAFKA_DIR/cluster-id"
+# Records how the data folder was formatted ("plaintext" or "scram"): SCRAM users live in the
+# KRaft metadata written at format time, so the mode cannot change without a reset.
+KAFKA_MODE_FILE="$KAFKA_DIR/listener-mode"
 
 JAVA=""
 
@@ -257,6 +271,20 @@ kafka_render_config() {
     line=${line//@DATA_DIR@/"$data"}
     printf '%s\n' "$line" >>"$out.tmp"
   done <"$KAFKA_TEMPLATE"
+  if [[ "$KAFKA_SASL" == scram ]]; then
+    # java.util.Properties keeps the last value of a key: these override the template.
+    cat >>"$out.tmp" <<PROPS
+
+############################# SASL/SCRAM (SEINPOST_KAFKA_SASL=scram) #############################
+listeners=SASL_PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-256
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$KAFKA_SASL_USERNAME" password="$KAFKA_SASL_PASSWORD";
+PROPS
+  fi
   mv -- "$out.tmp" "$out"
 }
 
@@ -311,7 +339,13 @@ set_aside() {
 # renamed into place, so an interrupted format never leaves a half-made one.
 kafka_format_if_needed() {
   local cid
+  local want_mode=plaintext
+  [[ "$KAFKA_SASL" == scram ]] && want_mode=scram
   if [[ -f "$KAFKA_DATA/meta.properties" ]]; then
+    local have_mode
+    have_mode=$(cat "$KAFKA_MODE_FILE" 2>/dev/null || echo plaintext)
+    [[ "$have_mode" == "$want_mode" ]] ||
+      die "kafka: $KAFKA_DATA was formatted for $have_mode, SEINPOST_KAFKA_SASL asks for $want_mode; use another SEINPOST_LOCAL_DIR (or reset kafka)"
     cid=$(sed -n 's/^cluster\.id=//p' "$KAFKA_DATA/meta.properties")
     if [[ -n "$cid" && "$(cat "$KAFKA_CLUSTER_ID_FILE" 2>/dev/null || true)" != "$cid" ]]; then
       printf '%s\n' "$cid" >"$KAFKA_CLUSTER_ID_FILE"
@@ -340,7 +374,11 @@ kafka_format_if_needed() {
   start=$(now_ns)
   rm -rf -- "$tmp"
   kafka_render_config "$conf" "$tmp"
-  if ! out=$(kafka_storage_tool format -t "$cid" -c "$conf" 2>&1); then
+  local -a scram=()
+  if [[ "$want_mode" == scram ]]; then
+    scram=(--add-scram "SCRAM-SHA-256=[name=$KAFKA_SASL_USERNAME,password=$KAFKA_SASL_PASSWORD]")
+  fi
+  if ! out=$(kafka_storage_tool format -t "$cid" -c "$conf" "${scram[@]}" 2>&1); then
     printf '%s\n' "$out" >&2
     rm -rf -- "$tmp"
     die "kafka: storage format failed"
@@ -348,6 +386,7 @@ kafka_format_if_needed() {
   [[ -f "$tmp/meta.properties" ]] || die "kafka: storage format wrote no $tmp/meta.properties"
   rm -f -- "$conf"
   mv -T -- "$tmp" "$KAFKA_DATA"
+  printf '%s\n' "$want_mode" >"$KAFKA_MODE_FILE"
   say "kafka: formatted $KAFKA_DATA in $(elapsed_since "$start") s (cluster id $cid)"
 }
 
@@ -508,12 +547,18 @@ kafka_status() {
 kafka_reset() {
   kafka_stop
   rm -rf -- "$KAFKA_DATA" "$KAFKA_DATA".broken-* "$KAFKA_DIR/data.format" "$KAFKA_LOG_DIR" \
-    "$KAFKA_DIR/config" "$KAFKA_CLUSTER_ID_FILE" "$KAFKA_PIDFILE"
+    "$KAFKA_DIR/config" "$KAFKA_CLUSTER_ID_FILE" "$KAFKA_PIDFILE" "$KAFKA_MODE_FILE"
   say "kafka: data deleted (jars kept in $KAFKA_LIBS)"
 }
 
 kafka_env() {
   printf "export SEINPOST_KAFKA_BOOTSTRAP_SERVERS='127.0.0.1:%s'\n" "$KAFKA_PORT"
+  if [[ "$KAFKA_SASL" == scram ]]; then
+    printf "export SEINPOST_KAFKA_SECURITY_PROTOCOL='SASL_PLAINTEXT'\n"
+    printf "export SEINPOST_KAFKA_SASL_MECHANISM='SCRAM-SHA-256'\n"
+    printf "export SEINPOST_KAFKA_SASL_USERNAME='%s'\n" "$KAFKA_SASL_USERNAME"
+    printf "export SEINPOST_KAFKA_SASL_PASSWORD='%s'\n" "$KAFKA_SASL_PASSWORD"
+  fi
 }
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -926,6 +971,14 @@ main() {
   check_number SEINPOST_STACK_TIMEOUT "$STACK_TIMEOUT"
   check_number SEINPOST_LOG_LINES "$LOG_LINES"
   [[ -n "$PG_PASSWORD" ]] || die "SEINPOST_PG_PASSWORD must not be empty"
+  case $KAFKA_SASL in
+    ""|scram) ;;
+    *) die "SEINPOST_KAFKA_SASL must be empty or 'scram', got '$KAFKA_SASL'" ;;
+  esac
+  if [[ "$KAFKA_SASL" == scram ]]; then
+    [[ "$KAFKA_SASL_USERNAME$KAFKA_SASL_PASSWORD" =~ ^[A-Za-z0-9._-]+$ ]] ||
+      die "SEINPOST_KAFKA_SASL_USERNAME/_PASSWORD: letters, digits, '.', '_' and '-' only"
+  fi
   if [[ $what == all ]]; then
     local -A seen=()
     local p

@@ -65,6 +65,7 @@ from services.common.access import (
     principal_dependency,
     require_scope,
 )
+from services.common.asgi import BodySizeLimit
 from services.common.kafka import EventPublisher, Outgoing, create_broker, ensure_topics
 from services.common.logging import configure_logging
 from services.common.metrics import (
@@ -112,16 +113,22 @@ class Accepted(BaseModel):
     status: str = "accepted"
 
 
-def _error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
+def _error(
+    status: int, code: str, message: str, *, field: str | None = None, **headers: str
+) -> JSONResponse:
+    # A 422 names its field, as intake's do: the client can show the reason next to it.
+    problems = [{"field": field, "code": code, "message": message}] if field else []
     return JSONResponse(
-        {"error": code, "message": message, "problems": []}, status_code=status, headers=headers
+        {"error": code, "message": message, "problems": problems},
+        status_code=status,
+        headers=headers,
     )
 
 
 class _ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, field: str | None = None) -> None:
         super().__init__(code)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.field = status, code, message, field
 
 
 def _own_group(principal: Principal, steering_group_id: str, scope: str) -> None:
@@ -215,6 +222,7 @@ def create_api(
     )
     app.state.metrics_registry = registry
     install_access_errors(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
     authenticated = principal_dependency(lambda _: state["authenticator"])
     Authenticated = Annotated[Principal, Depends(authenticated)]  # noqa: N806
 
@@ -224,13 +232,13 @@ def create_api(
 
     @app.exception_handler(_ApiError)
     async def _api_error(_: Request, exc: _ApiError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message)
+        return _error(exc.status, exc.code, exc.message, field=exc.field)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
             {
-                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "(body)",
                 "code": str(e.get("type", "value_error")),
                 "message": "ongeldige waarde",
             }
@@ -508,7 +516,10 @@ def create_api(
         unknown = [d for d in body.domains if d not in LIFE_DOMAIN_LABELS]
         if unknown or len(set(body.domains)) != len(body.domains):
             raise _ApiError(
-                422, "domains_invalid", "Onbekend of herhaald levensdomein: " + ", ".join(unknown)
+                422,
+                "domains_invalid",
+                "Onbekend of herhaald levensdomein: " + ", ".join(unknown),
+                field="domains",
             )
         if principal.kind is PrincipalKind.COORDINATOR:
             # A coordinator's area is the union of their network's steering groups' areas.

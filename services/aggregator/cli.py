@@ -141,6 +141,10 @@ def steering_group_add(
         raise typer.BadParameter("--period-months: 1 tot 36")
     if min_group_size < 2:
         raise typer.BadParameter("--min-group-size: minstens 2")
+    try:
+        active_from = date.fromisoformat(since) if since else date.today()
+    except ValueError:
+        raise typer.BadParameter("--since: een datum als 2026-01-01") from None
     group = SteeringGroup(
         steering_group_id=steering_group_id,
         name=name.strip(),
@@ -151,7 +155,7 @@ def steering_group_add(
         cadence=cadence,
         period_months=months,
         min_group_size=min_group_size,
-        active_from=date.fromisoformat(since) if since else date.today(),
+        active_from=active_from,
     )
     _with_store(lambda store: store.upsert_steering_group(group))
     typer.echo(_describe(group))

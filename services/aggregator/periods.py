@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 _EPOCH_YEAR = 2000
-_PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<q>[Qq][1-4])|(?P<h>[Hh][12])|(?P<m>\d{2})))?$")
+# ASCII digits only: \d would also take Arabic-Indic or Saurashtra digits, which int() reads.
+_PERIOD = re.compile(
+    r"^(?P<year>\d{4})(?:-(?:(?P<q>[Qq][1-4])|(?P<h>[Hh][12])|(?P<m>\d{2})))?$", re.ASCII
+)
 
 CADENCE_MONTHS = {"monthly": 1, "quarterly": 3}
 
@@ -62,6 +65,9 @@ def parse_period(text: str) -> Period:
     if match is None:
         raise ValueError(f"'{text}' is geen periode; gebruik bv. 2026-Q3, 2026-H1, 2026-07 of 2026")
     year = int(match["year"])
+    # The period after this one must exist too (Python's dates stop at 9999).
+    if not 1 <= year <= 9998:
+        raise ValueError(f"'{text}': jaar {year} valt buiten het bereik 1-9998")
     if match["q"]:
         quarter = int(match["q"][1])
         return period_containing(date(year, 3 * quarter - 2, 1), 3)

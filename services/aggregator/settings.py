@@ -70,6 +70,12 @@ class AggregatorSettings(ConsumerSettings):
     )
     api_host: str = Field(default="127.0.0.1", description="Bind address of the aggregator API.")
     api_port: int = Field(default=8081, ge=1, le=65535, description="Port of the aggregator API.")
+    api_max_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Larger request bodies get 413 before they are read (a decision's note "
+        "and a correction's reason are short).",
+    )
     metrics_port: int = Field(
         default=9102,
         ge=0,

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,12 @@ from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 from aiokafka.partitioner import DefaultPartitioner
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+from faststream.security import (
+    BaseSecurity,
+    SASLPlaintext,
+    SASLScram256,
+    SASLScram512,
+)
 from pydantic import SkipValidation
 
 from schemas.v1 import CloudEventV1, DeadLetterV1, dead_letter_event
@@ -40,11 +47,64 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
+def ssl_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
+    """The TLS context for SSL and SASL_SSL, built from the configured PEM files; ``None`` for
+    the plaintext protocols. Without a CA file the system's trust store is used."""
+    if not kafka.uses_ssl:
+        return None
+    context = ssl.create_default_context(
+        ssl.Purpose.SERVER_AUTH,
+        cafile=str(kafka.ssl_cafile) if kafka.ssl_cafile is not None else None,
+    )
+    context.check_hostname = kafka.ssl_check_hostname
+    if kafka.ssl_certfile is not None:
+        context.load_cert_chain(
+            str(kafka.ssl_certfile),
+            str(kafka.ssl_keyfile) if kafka.ssl_keyfile is not None else None,
+            kafka.ssl_key_password.get_secret_value() if kafka.ssl_key_password else None,
+        )
+    return context
+
+
+def client_security(kafka: KafkaSettings) -> dict[str, Any]:
+    """Keyword arguments for aiokafka clients made directly (producers, consumers, admin), so
+    they connect exactly as the FastStream brokers do (see :func:`broker_security`)."""
+    options: dict[str, Any] = {"security_protocol": kafka.security_protocol}
+    if kafka.uses_ssl:
+        options["ssl_context"] = ssl_context(kafka)
+    if kafka.uses_sasl:
+        options["sasl_mechanism"] = kafka.sasl_mechanism
+        options["sasl_plain_username"] = kafka.sasl_username
+        options["sasl_plain_password"] = kafka.sasl_password.get_secret_value()
+    return options
+
+
+def broker_security(kafka: KafkaSettings) -> BaseSecurity | None:
+    """FastStream's security object for :func:`create_broker`."""
+    context = ssl_context(kafka)
+    if kafka.uses_sasl:
+        sasl = {
+            "SCRAM-SHA-256": SASLScram256,
+            "SCRAM-SHA-512": SASLScram512,
+            "PLAIN": SASLPlaintext,
+        }[kafka.sasl_mechanism]
+        return sasl(
+            kafka.sasl_username,
+            kafka.sasl_password.get_secret_value(),
+            ssl_context=context,
+            use_ssl=kafka.uses_ssl,
+        )
+    if kafka.uses_ssl:
+        return BaseSecurity(ssl_context=context, use_ssl=True)
+    return None
+
+
 def create_broker(kafka: KafkaSettings, *, client_id: str) -> KafkaBroker:
     """A broker whose producer loses nothing: every write waits for all in-sync replicas, and
     the idempotent producer keeps a retried send from being written twice."""
     return KafkaBroker(
         kafka.bootstrap_servers,
+        security=broker_security(kafka),
         client_id=f"{kafka.client_id}-{client_id}",
         acks="all",
         enable_idempotence=True,
@@ -60,11 +120,13 @@ def create_broker(kafka: KafkaSettings, *, client_id: str) -> KafkaBroker:
 async def ensure_topics(kafka: KafkaSettings, *, timeout_s: float = 60.0) -> list[str]:
     """Create the topics that do not exist yet; returns the ones created. Waits for the broker."""
     deadline = time.monotonic() + timeout_s
+    delay_s = 0.5
     while True:
         admin = AIOKafkaAdminClient(
             bootstrap_servers=kafka.bootstrap_servers,
             client_id=f"{kafka.client_id}-admin",
             request_timeout_ms=kafka.request_timeout_ms,
+            **client_security(kafka),
         )
         try:
             await admin.start()
@@ -73,7 +135,9 @@ async def ensure_topics(kafka: KafkaSettings, *, timeout_s: float = 60.0) -> lis
             await admin.close()
             if time.monotonic() > deadline:
                 raise
-            await asyncio.sleep(0.5)
+            # Growing pauses: a broker that refuses our credentials is not asked twice a second.
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, 5.0)
     try:
         existing = set(await admin.list_topics())
         missing = [name for name in kafka.all_topics() if name not in existing]
@@ -337,6 +401,7 @@ class ProducerPublisher:
             linger_ms=5,
             max_batch_size=512 * 1024,
             max_request_size=4 * 1024 * 1024,
+            **client_security(self._kafka),
         )
         await self._producer.start()
 

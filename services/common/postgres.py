@@ -8,6 +8,7 @@ and the access tables can live in the same database without sharing a version se
 from __future__ import annotations
 
 import hashlib
+import ssl
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ import asyncpg
 import structlog
 from asyncpg.pool import PoolConnectionProxy
 
-from services.common.settings import PostgresSettings
+from services.common.settings import PostgresSettings, PostgresSslMode
 
 log = structlog.get_logger(__name__)
 
@@ -129,11 +130,40 @@ async def _adopt_legacy(connection: Connection, component: str, legacy_table: st
             log.info("postgres.legacy_migrations_adopted", component=component, table=legacy_table)
 
 
+def ssl_option(settings: PostgresSettings) -> ssl.SSLContext | PostgresSslMode | None:
+    """asyncpg's ``ssl=``: ``None`` leaves it to the DSN; a bare sslmode is passed as is; with
+    certificate files, a context that verifies as libpq's sslmode would."""
+    mode = settings.sslmode
+    if mode is None or mode in ("disable", "allow", "prefer"):
+        return mode
+    if settings.ssl_rootcert is None and settings.ssl_cert is None:
+        return mode
+    if mode == "require":
+        # libpq: require verifies nothing, unless a root certificate is given (then like verify-ca)
+        context = ssl.create_default_context(
+            cafile=str(settings.ssl_rootcert) if settings.ssl_rootcert else None
+        )
+        context.check_hostname = False
+        if settings.ssl_rootcert is None:
+            context.verify_mode = ssl.CERT_NONE
+    else:
+        context = ssl.create_default_context(cafile=str(settings.ssl_rootcert))
+        context.check_hostname = mode == "verify-full"
+    if settings.ssl_cert is not None:
+        context.load_cert_chain(
+            str(settings.ssl_cert),
+            str(settings.ssl_key) if settings.ssl_key is not None else None,
+            settings.ssl_key_password.get_secret_value() if settings.ssl_key_password else None,
+        )
+    return context
+
+
 async def create_pool(settings: PostgresSettings, *, reset: Any = None) -> Pool:
     """``reset``: what asyncpg runs on a connection handed back to the pool (see
     ``reset_only_open_transactions``); None is asyncpg's full reset, a round trip each time."""
     pool = await asyncpg.create_pool(
         settings.dsn.get_secret_value(),
+        ssl=ssl_option(settings),
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
         command_timeout=settings.command_timeout_s,

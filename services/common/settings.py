@@ -6,9 +6,10 @@ instead of patching the environment.
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas import topics
@@ -33,6 +34,42 @@ class KafkaSettings(BaseSettings):
     replication_factor: int = Field(default=1, ge=1)
     request_timeout_ms: int = Field(default=15_000, ge=1_000)
     client_id: str = "seinpost"
+
+    # Security: the same for every producer, consumer and admin client Seinpost makes.
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="How clients talk to the brokers."
+    )
+    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = Field(
+        default="SCRAM-SHA-256", description="Used with SASL_PLAINTEXT and SASL_SSL."
+    )
+    sasl_username: str = ""
+    sasl_password: SecretStr = SecretStr("")
+    ssl_cafile: Path | None = Field(
+        default=None, description="CA bundle that signed the brokers' certificates (PEM)."
+    )
+    ssl_certfile: Path | None = Field(default=None, description="Client certificate (PEM, mTLS).")
+    ssl_keyfile: Path | None = Field(default=None, description="Client private key (PEM).")
+    ssl_key_password: SecretStr | None = None
+    ssl_check_hostname: bool = True
+
+    @model_validator(mode="after")
+    def _security_complete(self) -> Self:
+        # Refuse half a configuration at start-up instead of failing at the first connection.
+        if self.uses_sasl and not (self.sasl_username and self.sasl_password.get_secret_value()):
+            raise ValueError(
+                f"security_protocol {self.security_protocol} needs sasl_username and sasl_password"
+            )
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            raise ValueError("ssl_keyfile needs ssl_certfile")
+        return self
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
+
+    @property
+    def uses_ssl(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
 
     def topic(self, name: str) -> str:
         return f"{self.topic_namespace}{name}"
@@ -65,6 +102,9 @@ class KafkaSettings(BaseSettings):
         return [self.topic(name) for name in topics.ALL_TOPICS]
 
 
+PostgresSslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+
 class PostgresSettings(BaseSettings):
     """``SEINPOST_POSTGRES_*``"""
 
@@ -77,6 +117,26 @@ class PostgresSettings(BaseSettings):
     pool_min_size: int = Field(default=1, ge=0)
     pool_max_size: int = Field(default=5, ge=1)
     command_timeout_s: float = Field(default=30.0, gt=0)
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = (
+        Field(
+            default=None,
+            description="libpq's sslmode; unset leaves it to the DSN (asyncpg's default: prefer).",
+        )
+    )
+    ssl_rootcert: Path | None = Field(
+        default=None, description="CA that signed the server's certificate (verify-ca/-full)."
+    )
+    ssl_cert: Path | None = Field(default=None, description="Client certificate (PEM).")
+    ssl_key: Path | None = Field(default=None, description="Client private key (PEM).")
+    ssl_key_password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _ssl_complete(self) -> Self:
+        if self.sslmode in ("verify-ca", "verify-full") and self.ssl_rootcert is None:
+            raise ValueError(f"sslmode {self.sslmode} needs ssl_rootcert")
+        if self.ssl_key is not None and self.ssl_cert is None:
+            raise ValueError("ssl_key needs ssl_cert")
+        return self
 
 
 class LoggingSettings(BaseSettings):

@@ -23,7 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from schemas.v1 import RedactionCountV1, SignalSubmissionV1
 from services.common.access import (
@@ -37,8 +37,15 @@ from services.common.access import (
     principal_dependency,
     require_scope,
 )
+from services.common.asgi import BodySizeLimit, too_large
 from services.common.events import encode_event
-from services.common.kafka import Outgoing, Publisher, ensure_topics, event_headers
+from services.common.kafka import (
+    Outgoing,
+    Publisher,
+    client_security,
+    ensure_topics,
+    event_headers,
+)
 from services.common.postgres import create_pool, reset_only_open_transactions
 from services.intake.domain.options import IntakeOptions, parse_options
 from services.intake.domain.privacy import scrub
@@ -124,6 +131,7 @@ class KafkaLink:
             request_timeout_ms=settings.kafka.request_timeout_ms,
             linger_ms=settings.linger_ms,
             partitioner=KeyedPartitioner(),
+            **client_security(settings.kafka),
         )
         self.publisher = ProducerPublisher(self.producer, timeout_s=settings.publish_timeout_s)
         self.connected = asyncio.Event()
@@ -269,52 +277,6 @@ class PostgresBackend:
             await self._pool.close()
 
 
-class BodySizeLimit:
-    """Refuse bodies over the limit with 413 without reading them whole.
-
-    A declared Content-Length is checked before anything is read. A chunked body is read up to
-    the limit (never more is held in memory) and then either refused or handed on; FastAPI
-    itself would turn an error raised while it reads the body into a vague 400.
-    The batch endpoint has its own, larger limit.
-    """
-
-    def __init__(
-        self, app: ASGIApp, *, max_bytes: int, larger: dict[str, int] | None = None
-    ) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.larger = larger or {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        max_bytes = self.larger.get(scope["path"], self.max_bytes)
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None:
-            if declared.isdigit() and int(declared) > max_bytes:
-                await _too_large(max_bytes)(scope, receive, send)
-                return
-            await self.app(scope, receive, send)
-            return
-        chunks: list[Message] = []
-        size = 0
-        while True:
-            message = await receive()
-            chunks.append(message)
-            size += len(message.get("body", b""))
-            if size > max_bytes:
-                await _too_large(max_bytes)(scope, receive, send)
-                return
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                break
-
-        async def replay() -> Message:
-            return chunks.pop(0) if chunks else await receive()
-
-        await self.app(scope, replay, send)
-
-
 class SignalsFastPath:
     """Answers ``POST /v1/signals`` before FastAPI's middleware stack, routing, dependency
     solving and Request/Response objects: that machinery cost more CPU per signal than the
@@ -356,7 +318,7 @@ class SignalsFastPath:
         status = 500
         try:
             if int(length) > self._max_bytes:
-                status, content, headers = _answer(_too_large(self._max_bytes))
+                status, content, headers = _answer(too_large(self._max_bytes))
             else:
                 answer = await self._accept(authorization or b"", receive)
                 if answer is None:
@@ -481,12 +443,6 @@ def _error(
     headers: dict[str, str] | None = None,
 ) -> Response:
     return _json(status, ErrorBody(error=error, message=message, problems=problems or []), headers)
-
-
-def _too_large(max_bytes: int) -> Response:
-    return _error(
-        413, "payload_too_large", f"Het verzoek is te groot: hoogstens {max_bytes} bytes."
-    )
 
 
 def _result_response(result: Result) -> Response:

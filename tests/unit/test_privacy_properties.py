@@ -770,3 +770,40 @@ def test_any_text_scrubs_to_a_consistent_fixed_point(text: str) -> None:
     again = scrub(result.text)
     assert again.text == result.text
     assert not again.changed
+
+
+# --------------------------------------------------------------------------------------------
+# Several kinds at once, amid injection attempts: nothing injected survives, and scrubbing the
+# result again changes nothing (what intake stores is already clean)
+# --------------------------------------------------------------------------------------------
+
+INJECTIONS = st.sampled_from(
+    ["'); DROP TABLE signals;--", "{{7*7}}", "{% raw %}", "<script>x</script>", "${7*7}", "%s"]
+)
+
+
+@MANY
+@given(
+    st.lists(
+        st.one_of(
+            phone_numbers().map(lambda v: (K.PHONE, v)),
+            national_numbers.map(lambda v: (K.NATIONAL_NUMBER, RRN_STYLES["official"](v))),
+            belgian_ibans.map(lambda v: (K.IBAN, IBAN_STYLES["groups"](v))),
+        ),
+        min_size=2,
+        max_size=4,
+    ),
+    st.lists(st.one_of(FRAGMENTS, INJECTIONS), min_size=1, max_size=8),
+)
+def test_mixed_personal_data_among_injections_never_survives(
+    pieces: list[tuple[RedactionKind, str]], filler: list[str]
+) -> None:
+    words = list(filler)
+    for index, (_, value) in enumerate(pieces):
+        words.insert(min(len(words), 2 * index + 1), f" {value} ")
+    text = " ".join(words)
+    result = scrub(text)
+    for kind, value in pieces:
+        assert value not in result.text, (value, result.text)
+        assert kind in {r.kind for r in result.redactions}
+    assert scrub(result.text).text == result.text

@@ -9,6 +9,7 @@ from typing import Annotated, Protocol
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
 
 from services.common.access.tokens import Principal
 
@@ -54,12 +55,40 @@ class AccessDeniedError(Exception):
         return cls(403, code, message)
 
 
+# What Starlette and FastAPI answer by themselves (an unknown path, a body FastAPI cannot
+# parse), in our error format instead of {"detail": "Not Found"}.
+_HTTP_ERRORS: Mapping[int, tuple[str, str]] = {
+    400: (
+        "body_unreadable",
+        "De inhoud van het verzoek kon niet gelezen worden (geen geldige JSON?).",
+    ),
+    404: ("not_found", "Dit adres bestaat niet."),
+    405: ("method_not_allowed", "Deze methode is op dit adres niet toegelaten."),
+    413: ("payload_too_large", "Het verzoek is te groot."),
+    415: ("unsupported_media_type", "Stuur de inhoud als JSON (Content-Type: application/json)."),
+}
+
+
 def install_access_errors(app: FastAPI) -> None:
+    """Answer 401/403 (and the HTTP errors the framework raises itself) as
+    ``{"error", "message", "problems": []}``, like every other error answer."""
+
     @app.exception_handler(AccessDeniedError)
     async def _denied(_: Request, exc: AccessDeniedError) -> JSONResponse:
         return JSONResponse(
             {"error": exc.code, "message": exc.message, "problems": []},
             status_code=exc.status,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        code, message = _HTTP_ERRORS.get(
+            exc.status_code, (f"http_{exc.status_code}", "Dit verzoek kan niet verwerkt worden.")
+        )
+        return JSONResponse(
+            {"error": code, "message": message, "problems": []},
+            status_code=exc.status_code,
             headers=exc.headers,
         )
 

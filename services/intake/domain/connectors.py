@@ -58,7 +58,10 @@ def parse_connectors(text: str) -> dict[tuple[str, str], ConnectorForm]:
     """Parse the connectors TOML into ``{(kind, form_id): form}``; ``ValueError`` if wrong."""
     document = tomllib.loads(text)
     forms: dict[tuple[str, str], ConnectorForm] = {}
-    for item in document.get("forms", []):
+    items = document.get("forms", [])
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ValueError("connectors: `forms` must be a list of tables ([[forms]])")
+    for item in items:
         try:
             kind = item["kind"]
             form = ConnectorForm(
@@ -74,6 +77,11 @@ def parse_connectors(text: str) -> dict[tuple[str, str], ConnectorForm]:
             )
         except KeyError as missing:
             raise ValueError(f"connectors: a form lacks {missing}") from None
+        except (AttributeError, TypeError):
+            raise ValueError(
+                f"connectors: form {item.get('id')!r}: fields, defaults and values must be "
+                "tables (values: a table of tables)"
+            ) from None
         if kind not in ("kobo", "odk"):
             raise ValueError(f"connectors: form {form.form_id}: kind must be kobo or odk")
         unknown = (set(form.fields) | set(form.defaults) | set(form.values)) - MAPPABLE_FIELDS
