@@ -657,7 +657,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         )
         print("searching the highest sustained rate:", flush=True)
         steps = []
-        for rate in [float(r) for r in args.rates.split(",")]:
+        for rate in [float(r) for r in args.rates.split(",") if r.strip()]:
             step = await run_step(pipeline, lag, meter, token, rate, args.step_seconds, args)
             steps.append(step)
             if not step.sustained:

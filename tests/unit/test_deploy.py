@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import shutil
 import subprocess
 from functools import cache
@@ -262,12 +261,11 @@ def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "HOME": str(ROOT)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_hadolint_would_notice_a_root_image(tmp_path: Path) -> None:
+def test_hadolint_flags_a_careless_dockerfile(tmp_path: Path) -> None:
     broken = tmp_path / "Dockerfile"
     broken.write_text("FROM python:3.11-slim\nRUN apt-get update && apt-get install -y gcc\n")
     result = subprocess.run(  # noqa: S603
