@@ -585,7 +585,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"| CPU per signal at {steady['offered_per_s']:.0f}/s, µs: "
         + ", ".join(f"{k} {v}" for k, v in report["cpu_budget"]["us_per_signal"].items())
         + f" | {report['cpu_budget']['pipeline_us_per_signal']} µs → at most "
-        f"{report['cpu_budget']['max_per_s_on_2_idle_cores']}/s on 2 idle cores | | |",
+        f"{report['cpu_budget']['max_per_s_on_2_idle_cores']}/s on 2 idle cores (Kafka and "
+        "PostgreSQL are shared with other work: their share is an upper bound) | | |",
         "",
         "| offered/s | accepted/s | HTTP p50/p99 ms | e2e p50/p99 ms | lag max clf/agg | "
         "drain s | load avg | sustained |",
