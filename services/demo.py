@@ -39,6 +39,8 @@ from services.workflows import (
 )
 
 SERVICES = ("intake", "classifier", "aggregator")
+# The varied sample set, and signals that recur across reporters so that the bundle has themes.
+SAMPLE_FILES = ("signals.jsonl", "recurring.jsonl")
 
 
 @dataclass
@@ -169,7 +171,11 @@ async def _enrol_sample_organisations(bodies: list[dict[str, Any]]) -> dict[str,
 async def _pipeline(root: Path, port: int, processes: list[_Process]) -> int:
     url = f"http://127.0.0.1:{port}"
     await _wait_ready(url, processes)
-    bodies = load_signal_bodies(root / "data" / "samples" / "signals.jsonl")
+    bodies = [
+        body
+        for name in SAMPLE_FILES
+        for body in load_signal_bodies(root / "data" / "samples" / name)
+    ]
     _say(f"intake is ready at {url}; sending {len(bodies)} sample signals over HTTP ...")
     started = time.monotonic()
     tokens = await _enrol_sample_organisations(bodies)

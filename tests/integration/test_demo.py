@@ -10,6 +10,7 @@ import sys
 
 import asyncpg
 
+from services.demo import SAMPLE_FILES
 from tests.integration.conftest import ROOT, free_port
 
 
@@ -26,7 +27,11 @@ def test_demo_sends_the_samples_and_writes_a_bundle(stack_env: dict[str, str]) -
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    samples = (ROOT / "data" / "samples" / "signals.jsonl").read_text().splitlines()
+    samples = [
+        line
+        for name in SAMPLE_FILES
+        for line in (ROOT / "data" / "samples" / name).read_text().splitlines()
+    ]
     assert f"{len(samples)}/{len(samples)} signals stored and classified" in output
     bundle_json = ROOT / "out" / "bundles"
     # The demo's steering group for Gent gets a new version of its bundle on every run.
@@ -41,6 +46,8 @@ def test_demo_sends_the_samples_and_writes_a_bundle(stack_env: dict[str, str]) -
     assert bundle["signal_count"]["count"] == sum(
         1 for line in samples if json.loads(line)["signal"]["municipality"] == "Gent"
     )
+    # The recurring samples (school trips, mould in social housing) are big enough to show.
+    assert len(bundle["themes"]) >= 2, bundle["themes"]
     # Logs are JSON lines with the signal id bound, and carry no signal text.
     intake_log = (ROOT / "out" / "demo" / "logs" / "intake.log").read_text(encoding="utf-8")
     # A demo run on a database of an earlier run finds its samples there already: duplicates.

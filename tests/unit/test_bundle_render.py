@@ -9,9 +9,9 @@ from datetime import date
 
 from pypdf import PdfReader
 
-from schemas.v1 import PolicyBundleV1
+from schemas.v1 import CountCellV1, PolicyBundleV1
 from services.aggregator.domain.bundle import compile_bundle
-from services.aggregator.domain.charts import horizontal_bars
+from services.aggregator.domain.charts import horizontal_bars, period_columns
 from services.aggregator.domain.render import render_html
 from services.aggregator.rendering import html_to_pdf
 from tests.factories import NOW
@@ -71,6 +71,23 @@ def test_chart_draws_suppressed_cells_as_stubs() -> None:
     bundle = bundle_with_small_groups()
     svg = str(horizontal_bars(bundle.by_neighbourhood, minimum=5, chart_id="t"))
     assert svg.count("url(#h-t)") == sum(1 for c in bundle.by_neighbourhood if c.suppressed)
+
+
+def test_trend_labels_that_are_date_ranges_go_on_two_lines_within_their_column() -> None:
+    labels = ["22-10-2025 – 08-01-2026", "09-01-2026 – 28-03-2026", "03-09-2026 – 20-11-2026"]
+    cells = [
+        CountCellV1(key=str(i), label=name, count=10 + i, suppressed=False)
+        for i, name in enumerate(labels)
+    ]
+    svg = str(
+        period_columns(list(zip(labels, cells, strict=True)), minimum=5, chart_id="t", width=300)
+    )
+    lines = re.findall(r"<tspan x='([\d.]+)'[^>]*>([^<]*)</tspan>", svg)
+    assert [text for _, text in lines] == [
+        part for name in labels for part in (name[:12], name[13:])
+    ]
+    # At 12 px a digit is about 7 px wide: every line fits in its 100 px column.
+    assert all(len(text) * 7 < 300 / len(labels) for _, text in lines)
 
 
 def test_pdf_is_a_multi_page_a4_document_with_the_title() -> None:

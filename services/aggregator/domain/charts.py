@@ -61,6 +61,11 @@ def horizontal_bars(
     return Markup("".join(parts))  # noqa: S704 - every interpolated label went through escape()
 
 
+def _label_lines(name: str) -> list[str]:
+    start, dash, end = name.partition(" – ")
+    return [f"{start} –", end] if dash else [name]
+
+
 def period_columns(
     points: Sequence[tuple[str, CountCellV1]],
     *,
@@ -70,7 +75,11 @@ def period_columns(
     height: int = 170,
 ) -> Markup:
     """Columns per period, oldest left; the last (current) column is darker."""
-    bottom, top = height - 24, 16
+    # A date-range label ("03-09-2026 to 20-11-2026") is wider than its column at A4 width,
+    # so such labels go on two lines under the column instead of running into each other.
+    label_lines = [_label_lines(name) for name, _ in points]
+    label_rows = max((len(lines) for lines in label_lines), default=1)
+    bottom, top = height - 10 - 14 * label_rows, 16
     slot = width / max(len(points), 1)
     largest = max((c.count or 0 for _, c in points), default=0) or 1
     parts = [
@@ -79,7 +88,7 @@ def period_columns(
         _HATCH.format(id=f"h-{escape(chart_id)}"),
         f"<line x1='0' y1='{bottom}' x2='{width}' y2='{bottom}' stroke='#444'/>",
     ]
-    for i, (name, c) in enumerate(points):
+    for i, (_, c) in enumerate(points):
         x = i * slot + slot * 0.2
         w = slot * 0.6
         colour = "#1d4e66" if i == len(points) - 1 else "#8fb3c6"
@@ -97,8 +106,14 @@ def period_columns(
             f"<text x='{x + w / 2:.1f}' y='{bottom - h - 4:.1f}' text-anchor='middle'>"
             f"{escape(_value(c, minimum))}</text>"
         )
+        first_row = bottom + 16
         parts.append(
-            f"<text x='{x + w / 2:.1f}' y='{height - 6}' text-anchor='middle'>{escape(name)}</text>"
+            f"<text x='{x + w / 2:.1f}' y='{first_row}' text-anchor='middle'>"
+            + "".join(
+                f"<tspan x='{x + w / 2:.1f}' y='{first_row + 14 * row}'>{escape(line)}</tspan>"
+                for row, line in enumerate(label_lines[i])
+            )
+            + "</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every interpolated label went through escape()
