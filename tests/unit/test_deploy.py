@@ -273,3 +273,36 @@ def test_hadolint_flags_a_careless_dockerfile(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "DL3008" in result.stdout or "DL3015" in result.stdout
+
+
+def _commands(documents: list[dict[str, Any]]) -> list[list[str]]:
+    commands = []
+    for document in documents:
+        spec = document.get("spec", {})
+        pod = spec.get("template", spec.get("jobTemplate", {}).get("spec", {}).get("template"))
+        if pod and document["kind"] in {"Deployment", "CronJob"}:
+            commands += [c["args"] for c in pod["spec"]["containers"]]
+    return commands
+
+
+def test_every_command_the_chart_and_compose_run_is_a_seinpost_command(
+    rendered: list[dict[str, Any]],
+) -> None:
+    """The image's entrypoint is `seinpost`: each container's arguments must be a command it
+    knows, with options it accepts (a renamed command would otherwise crash-loop in a cluster)."""
+    from typer.testing import CliRunner
+
+    from services.cli import app
+
+    compose = yaml.safe_load((ROOT / "deploy" / "compose" / "docker-compose.yml").read_text())
+    commands = _commands(rendered) + [
+        service["command"]
+        for service in compose["services"].values()
+        if service.get("image", "").startswith("seinpost")
+    ]
+    assert len(commands) == 4 + 1 + 4  # 4 Deployments, the CronJob, 4 compose services
+    runner = CliRunner()
+    for command in commands:
+        result = runner.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0, (command, result.output)
+    assert runner.invoke(app, ["intake", "serve", "--help"]).exit_code != 0
