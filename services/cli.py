@@ -11,9 +11,14 @@ from typing import Annotated
 
 import typer
 
-from services.aggregator.cli import bundle_command, network_app, steering_group_app
+from services.aggregator.cli import (
+    bundle_command,
+    network_app,
+    retention_app,
+    steering_group_app,
+)
 from services.classifier.cli import register as register_classifier_commands
-from services.common.access.cli import organisation_app, token_app
+from services.common.access.cli import audit_app, organisation_app, token_app
 from services.importer import import_command
 
 app = typer.Typer(
@@ -36,8 +41,10 @@ app.add_typer(schemas_app, name="schemas")
 register_classifier_commands(app, classifier_app)
 app.add_typer(organisation_app, name="organisation")
 app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
 app.add_typer(steering_group_app, name="steering-group")
 app.add_typer(network_app, name="network")
+app.add_typer(retention_app, name="retention")
 app.command("bundle")(bundle_command)
 app.command("import")(import_command)  # services/importer.py: seinpost import FILE
 
@@ -204,6 +211,11 @@ def schemas_export(
 
 
 def main() -> None:
+    from services.common.logging import configure_logging
+
+    # JSON lines on stderr like every service (the `run` commands reconfigure with their own
+    # name); stdout stays for what a command prints, such as a new token's secret.
+    configure_logging("cli")
     app()
 
 

@@ -30,6 +30,7 @@ from services.aggregator.periods import Period, last_closed_period
 from services.aggregator.scheduler import TickReport, run_due
 from services.aggregator.settings import AggregatorSettings
 from services.aggregator.storage import PostgresSignalStore, migrate
+from services.common.access import AccessStore, Actor, AuditEntry, audit
 from services.common.kafka import EventPublisher, create_broker, ensure_topics
 from services.common.postgres import create_pool
 
@@ -167,6 +168,7 @@ async def aggregator_session(
     try:
         async with pool.acquire() as connection:
             await migrate(connection)
+        await AccessStore(pool).migrate()  # the audit log records every export
         store = PostgresSignalStore(pool)
         if not publish:
             yield store, None
@@ -203,15 +205,29 @@ async def _publish_and_write(
                 publisher=publisher,
                 kafka=settings.kafka,
             )
-    return [
-        BundleResult(
-            bundle=item.bundle,
-            files=write_bundle_files(item, out),
-            version=item.version,
-            steering_group_id=item.steering_group_id,
+    results = []
+    for item in compiled:
+        files = write_bundle_files(item, out)
+        await audit.record(
+            store.pool,
+            AuditEntry(
+                audit.BUNDLE_EXPORTED,
+                Actor.operator(),
+                "steering_group" if item.steering_group_id else "system",
+                item.steering_group_id,
+                target=str(item.bundle.bundle_id),
+                details={"format": "files"},
+            ),
         )
-        for item in compiled
-    ]
+        results.append(
+            BundleResult(
+                bundle=item.bundle,
+                files=files,
+                version=item.version,
+                steering_group_id=item.steering_group_id,
+            )
+        )
+    return results
 
 
 async def compile_bundle_files(

@@ -1,7 +1,9 @@
 """The aggregator's HTTP API: bundles, themes, decisions, feedback and corrections.
 
 Access: a steering group's token reads and decides only for its own group; an organisation's
-token reads feedback on its own signals only; no token is a 401.
+token reads feedback on its own signals only; a network coordinator's token reads its network's
+audit log and corrects signals in its steering groups' areas; no token is a 401. Exports,
+decisions and corrections are written to the audit log (``services.common.access.audit``).
 
 Decisions and corrections are events. The API answers 202 only after Kafka acknowledged the
 event (as intake does for signals); the aggregator's consumer stores decisions in PostgreSQL,
@@ -41,15 +43,19 @@ from services.aggregator.rendering import html_to_pdf
 from services.aggregator.settings import AggregatorSettings
 from services.aggregator.storage import PostgresSignalStore, SteeringGroup, migrate
 from services.common.access import (
+    AUDIT,
     BUNDLES,
     CORRECTIONS,
     DECISIONS,
     FEEDBACK,
     AccessDeniedError,
     AccessStore,
+    Actor,
+    AuditEntry,
     CachedAuthenticator,
     Principal,
     PrincipalKind,
+    audit,
     install_access_errors,
     principal_dependency,
     require_scope,
@@ -142,6 +148,7 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
         await ensure_topics(settings.kafka)
         broker = create_broker(settings.kafka, client_id="aggregator-api")
         await broker.start()
+        state["pool"] = pool
         state["store"] = PostgresSignalStore(pool)
         state["authenticator"] = CachedAuthenticator(access)
         state["publisher"] = EventPublisher(broker, timeout_s=settings.publish_timeout_s)
@@ -197,6 +204,21 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
                 503, "kafka_unavailable", "Tijdelijk niet bewaard; probeer opnieuw."
             ) from None
 
+    async def audited(entry: AuditEntry) -> None:
+        await audit.record(state["pool"], entry)
+
+    async def exported(principal: Principal, bundle_id: uuid.UUID, form: str) -> None:
+        await audited(
+            AuditEntry(
+                audit.BUNDLE_EXPORTED,
+                Actor.of(principal),
+                principal.kind.value,
+                principal.subject,
+                target=str(bundle_id),
+                details={"format": form},
+            )
+        )
+
     async def group_of(steering_group_id: str) -> SteeringGroup:
         group = await store().steering_group(steering_group_id)
         if group is None:
@@ -246,6 +268,7 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
     ) -> Response:
         _own_group(principal, steering_group_id, BUNDLES)
         stored = await own_bundle(steering_group_id, bundle_id)
+        await exported(principal, bundle_id, "json")
         return Response(stored.bundle.model_dump_json(), media_type="application/json")
 
     @app.get("/v1/steering-groups/{steering_group_id}/bundles/{bundle_id}/html")
@@ -254,6 +277,7 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
     ) -> HTMLResponse:
         _own_group(principal, steering_group_id, BUNDLES)
         stored = await own_bundle(steering_group_id, bundle_id)
+        await exported(principal, bundle_id, "html")
         return HTMLResponse(stored.html or render_html(stored.bundle))
 
     @app.get("/v1/steering-groups/{steering_group_id}/bundles/{bundle_id}/pdf")
@@ -263,6 +287,7 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
         _own_group(principal, steering_group_id, BUNDLES)
         stored = await own_bundle(steering_group_id, bundle_id)
         pdf = await pdf_of(stored)
+        await exported(principal, bundle_id, "pdf")
         return Response(
             pdf,
             media_type="application/pdf",
@@ -336,6 +361,17 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
                 decision_event(decision),
             )
         )
+        await audited(
+            AuditEntry(
+                audit.DECISION_REQUESTED,
+                Actor.of(principal),
+                principal.kind.value,
+                principal.subject,
+                target=f"{theme_id}",
+                details={"status": decision.status.value, "bundle_id": str(bundle_id)},
+                event_id=decision.decision_id,
+            )
+        )
         log.info(
             "decision.accepted",
             decision_id=str(decision.decision_id),
@@ -379,7 +415,7 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
     async def correct(
         signal_id: uuid.UUID, body: CorrectionRequest, principal: Authenticated
     ) -> Accepted:
-        if principal.kind is not PrincipalKind.STEERING_GROUP:
+        if principal.kind not in (PrincipalKind.STEERING_GROUP, PrincipalKind.COORDINATOR):
             raise AccessDeniedError.forbidden(
                 "not_a_steering_group", "Alleen een coördinator of stuurgroep kan corrigeren."
             )
@@ -389,14 +425,21 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
             raise _ApiError(
                 422, "domains_invalid", "Onbekend of herhaald levensdomein: " + ", ".join(unknown)
             )
-        group = await store().steering_group(principal.subject)
+        if principal.kind is PrincipalKind.COORDINATOR:
+            # A coordinator's area is the union of their network's steering groups' areas.
+            groups = [
+                g for g in await store().steering_groups() if g.network_id == principal.subject
+            ]
+        else:
+            group = await store().steering_group(principal.subject)
+            groups = [group] if group is not None else []
         signal = await store().submitted_signal(signal_id)
-        if signal is None:
+        if signal is None or not any(
+            g.covers(signal.municipality, signal.neighbourhood) for g in groups
+        ):
+            # Outside the area looks the same as unknown: whether a signal id exists elsewhere
+            # is itself another tenant's information.
             raise _ApiError(404, "signal_unknown", "Dit signaal is (nog) niet bekend.")
-        if group is None or not group.covers(signal.municipality, signal.neighbourhood):
-            raise AccessDeniedError.forbidden(
-                "outside_area", "Dit signaal ligt buiten het werkgebied van deze stuurgroep."
-            )
         correction = CorrectionV1(
             correction_id=body.correction_id or uuid.uuid4(),
             signal=signal,
@@ -413,12 +456,41 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
                 correction_event(correction),
             )
         )
+        await audited(
+            AuditEntry(
+                audit.CORRECTION_REQUESTED,
+                Actor.of(principal),
+                principal.kind.value,
+                principal.subject,
+                target=str(signal_id),
+                details={"domains": list(body.domains), "role": body.corrected_by_role},
+                event_id=correction.correction_id,
+            )
+        )
         log.info(
             "correction.accepted",
             correction_id=str(correction.correction_id),
             signal_id=str(signal_id),
         )
         return Accepted(id=correction.correction_id)
+
+    @app.get("/v1/audit")
+    async def audit_log(
+        principal: Authenticated, action: str | None = None, limit: int = 500
+    ) -> dict[str, Any]:
+        """The audit log of the coordinator's own network, newest first."""
+        if principal.kind is not PrincipalKind.COORDINATOR:
+            raise AccessDeniedError.forbidden(
+                "not_a_coordinator", "Alleen de coördinator van het netwerk leest het auditlog."
+            )
+        require_scope(principal, AUDIT)
+        entries = await audit.list_entries(
+            state["pool"],
+            network_id=principal.subject,
+            action=action,
+            limit=max(1, min(limit, 5000)),
+        )
+        return {"network_id": principal.subject, "entries": [e.as_json() for e in entries]}
 
     return app
 

@@ -21,6 +21,7 @@ from services.aggregator.handlers import (
 from services.aggregator.scheduler import BundleScheduler
 from services.aggregator.settings import AggregatorSettings
 from services.aggregator.storage import PostgresSignalStore, migrate
+from services.common.access import AccessStore
 from services.common.events import RecordRef
 from services.common.kafka import EventPublisher, create_broker, ensure_topics, subscribe_batches
 from services.common.logging import configure_logging
@@ -112,6 +113,8 @@ def create_app(settings: AggregatorSettings | None = None) -> FastStream:
         resources.pool = await create_pool(settings.postgres)
         async with resources.pool.acquire() as connection:
             await migrate(connection)
+        # The scheduler's retention purge writes to the audit log (component access).
+        await AccessStore(resources.pool).migrate()
         resources.store = PostgresSignalStore(resources.pool)
         await ensure_topics(settings.kafka)
         theme_terms("opwarmen")  # loads the lemma dictionary now, not in the first batch

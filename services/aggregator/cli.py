@@ -26,6 +26,9 @@ steering_group_app = typer.Typer(
     no_args_is_help=True,
 )
 network_app = typer.Typer(help="Local networks a steering group belongs to.", no_args_is_help=True)
+retention_app = typer.Typer(
+    help="Retention: remove free text older than the retention period.", no_args_is_help=True
+)
 
 
 def _with_store(work: Callable[[PostgresSignalStore], Awaitable[T]]) -> T:
@@ -302,3 +305,42 @@ def bundle_command(
         typer.echo(f"  json:     {result.files.json}")
         typer.echo(f"  html:     {result.files.html}")
         typer.echo(f"  pdf:      {result.files.pdf}")
+
+
+@retention_app.command("purge")
+def retention_purge(
+    dry_run: Annotated[bool, typer.Option(help="Only count what would be removed.")] = False,
+    before: Annotated[
+        str | None,
+        typer.Option(
+            help="Remove free text about days before this date (YYYY-MM-DD); default: "
+            "today minus SEINPOST_AGGREGATOR_RETENTION_MONTHS (24)."
+        ),
+    ] = None,
+) -> None:
+    """Remove signal texts, correction reasons, decision notes and bundle examples; keep counts."""
+    from services.aggregator import retention
+    from services.common.access import AccessStore
+
+    settings = AggregatorSettings()
+    try:
+        cutoff = (
+            date.fromisoformat(before)
+            if before
+            else retention.default_cutoff(settings.retention_months)
+        )
+    except ValueError:
+        raise typer.BadParameter(f"not a date: {before!r}") from None
+
+    async def work(store: PostgresSignalStore) -> retention.PurgeReport:
+        await AccessStore(store.pool).migrate()
+        return await retention.purge(store.pool, before=cutoff, dry_run=dry_run)
+
+    report = _with_store(work)
+    verb = "would remove" if dry_run else "removed"
+    typer.echo(f"{verb} free text about days before {report.before.isoformat()}:")
+    typer.echo(f"  signal texts:          {report.signals}")
+    typer.echo(f"  correction reasons:    {report.correction_reasons}")
+    typer.echo(f"  classifier examples:   {report.classifier_examples}")
+    typer.echo(f"  decision notes:        {report.decision_notes}")
+    typer.echo(f"  bundles (examples):    {report.bundles}")

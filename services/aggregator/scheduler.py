@@ -18,6 +18,7 @@ from pathlib import Path
 
 import structlog
 
+from services.aggregator import retention
 from services.aggregator.bundling import (
     CompiledBundle,
     compile_for_group,
@@ -28,6 +29,7 @@ from services.aggregator.bundling import (
 from services.aggregator.periods import last_closed_period
 from services.aggregator.settings import AggregatorSettings
 from services.aggregator.storage import PostgresSignalStore
+from services.common.access import Actor
 from services.common.kafka import Publisher
 
 log = structlog.get_logger(__name__)
@@ -113,9 +115,21 @@ class BundleScheduler:
 
     async def _loop(self) -> None:
         out = self._settings.bundle_dir if self._settings.write_files else None
+        purged_on: date | None = None
         while True:
             try:
                 await run_due(self._store, self._publisher, self._settings, out=out)
             except Exception:
                 log.exception("scheduler.tick_failed")
+            today = datetime.now(UTC).date()
+            if self._settings.retention_purge_daily and purged_on != today:
+                try:
+                    await retention.purge(
+                        self._store.pool,
+                        before=retention.default_cutoff(self._settings.retention_months, today),
+                        actor=Actor("scheduler", "aggregator"),
+                    )
+                    purged_on = today
+                except Exception:
+                    log.exception("scheduler.retention_failed")
             await asyncio.sleep(self._settings.scheduler_interval_s)

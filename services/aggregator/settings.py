@@ -43,6 +43,17 @@ class AggregatorSettings(ConsumerSettings):
         default=True,
         description="Compile each steering group's bundle when its period closes (in `run`).",
     )
+    retention_months: int = Field(
+        default=24,
+        ge=1,
+        le=240,
+        description="Free text (signal texts, correction reasons, decision notes, bundle "
+        "examples) about days older than this many months is removed; counts stay.",
+    )
+    retention_purge_daily: bool = Field(
+        default=True,
+        description="Let the scheduler run the retention purge once a day (UTC).",
+    )
     scheduler_interval_s: float = Field(
         default=300.0, gt=0, description="How often the scheduler looks for closed periods."
     )

@@ -375,6 +375,10 @@ class PostgresSignalStore:
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         self._pool = pool
 
+    @property
+    def pool(self) -> asyncpg.Pool[Any]:
+        return self._pool
+
     # --- signals, classifications, corrections ---------------------------------------------
 
     async def store_classified(self, items: Sequence[tuple[RecordRef, SignalClassifiedV1]]) -> int:

@@ -103,7 +103,8 @@ class PostgresCorrectionStore:
             """,
             taxonomy_id,
         )
-        return [TrainingExample(r["text"], tuple(r["domains"])) for r in records]
+        # A text removed by the retention purge is empty: nothing left to learn from.
+        return [TrainingExample(r["text"], tuple(r["domains"])) for r in records if r["text"]]
 
 
 class ModelFiles:

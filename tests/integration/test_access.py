@@ -31,7 +31,7 @@ from services.common.settings import PostgresSettings
 async def store(postgres_settings: PostgresSettings) -> AsyncIterator[AccessStore]:
     pool = await create_pool(postgres_settings)
     access = AccessStore(pool)
-    assert await access.migrate() == [1]
+    assert await access.migrate() == [1, 2]
     assert await access.migrate() == []
     try:
         yield access

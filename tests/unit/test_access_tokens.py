@@ -8,6 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.common.access import (
+    AUDIT,
+    BUNDLES,
+    CORRECTIONS,
     DEFAULT_SCOPES,
     FEEDBACK,
     SUBMIT,
@@ -16,7 +19,7 @@ from services.common.access import (
     area_key,
     hash_secret,
 )
-from services.common.access.tokens import generate_secret, looks_like_token
+from services.common.access.tokens import generate_secret, hashes_match, looks_like_token
 
 
 def _organisation(*municipalities: str, scopes: frozenset[str] = frozenset({SUBMIT})) -> Principal:
@@ -72,3 +75,26 @@ def test_default_scopes_separate_reporting_from_steering() -> None:
     assert SUBMIT in reporting
     assert SUBMIT not in steering
     assert not reporting & steering
+
+
+def test_a_coordinator_reads_the_audit_log_and_corrects_but_neither_reads_bundles_nor_submits() -> (
+    None
+):
+    scopes = DEFAULT_SCOPES[PrincipalKind.COORDINATOR]
+    assert scopes == {AUDIT, CORRECTIONS}
+    coordinator = Principal(
+        token_id=uuid.uuid4(),
+        kind=PrincipalKind.COORDINATOR,
+        subject="netwerk-gent",
+        label="coördinator",
+        scopes=scopes,
+    )
+    assert not coordinator.may_submit_for("Gent")
+    assert not coordinator.has_scope(BUNDLES)
+
+
+def test_the_stored_hash_is_checked_in_constant_time_and_only_matches_its_own_secret() -> None:
+    secret = generate_secret()
+    assert hashes_match(hash_secret(secret), secret)
+    assert not hashes_match(hash_secret(secret), secret[:-1] + "x")
+    assert not hashes_match(b"", secret)

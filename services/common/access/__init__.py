@@ -4,6 +4,7 @@
 ``access``); ``http`` turns a bearer token into a ``Principal`` for FastAPI routes.
 """
 
+from services.common.access.audit import Actor, AuditEntry
 from services.common.access.http import (
     AccessDeniedError,
     Authenticator,
@@ -20,6 +21,7 @@ from services.common.access.store import (
 )
 from services.common.access.tokens import (
     ALL_SCOPES,
+    AUDIT,
     BUNDLES,
     CORRECTIONS,
     DECISIONS,
@@ -35,6 +37,7 @@ from services.common.access.tokens import (
 
 __all__ = [
     "ALL_SCOPES",
+    "AUDIT",
     "BUNDLES",
     "CORRECTIONS",
     "DECISIONS",
@@ -43,6 +46,8 @@ __all__ = [
     "SUBMIT",
     "AccessDeniedError",
     "AccessStore",
+    "Actor",
+    "AuditEntry",
     "Authenticator",
     "CachedAuthenticator",
     "IssuedToken",

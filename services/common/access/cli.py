@@ -7,8 +7,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
+import orjson
 import typer
 
+from services.common.access import audit
 from services.common.access.store import AccessStore, UnknownOrganisationError
 from services.common.access.tokens import ALL_SCOPES, PrincipalKind
 from services.common.postgres import create_pool
@@ -20,8 +22,9 @@ organisation_app = typer.Typer(
     help="Reporting organisations and the municipalities they report for.", no_args_is_help=True
 )
 token_app = typer.Typer(
-    help="API tokens of devices, systems and steering groups.", no_args_is_help=True
+    help="API tokens of devices, systems, steering groups and coordinators.", no_args_is_help=True
 )
+audit_app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
 
 
 def _with_store(work: Callable[[AccessStore], Awaitable[T]]) -> T:
@@ -72,17 +75,30 @@ def token_create(
     steering_group: Annotated[
         str | None, typer.Option(help="Steering-group id: a token to read bundles and decide.")
     ] = None,
+    coordinator: Annotated[
+        str | None,
+        typer.Option(help="Network id: a coordinator's token (audit log, corrections)."),
+    ] = None,
     scope: Annotated[
         list[str] | None,
         typer.Option(help=f"Override the default scopes ({', '.join(sorted(ALL_SCOPES))})."),
     ] = None,
 ) -> None:
     """Create a token; its secret is printed once and stored only as a hash."""
-    if (organisation is None) == (steering_group is None):
-        raise typer.BadParameter("give exactly one of --organisation or --steering-group")
-    kind = PrincipalKind.ORGANISATION if organisation else PrincipalKind.STEERING_GROUP
-    subject = organisation or steering_group
-    assert subject is not None
+    chosen = [
+        (kind, subject)
+        for kind, subject in (
+            (PrincipalKind.ORGANISATION, organisation),
+            (PrincipalKind.STEERING_GROUP, steering_group),
+            (PrincipalKind.COORDINATOR, coordinator),
+        )
+        if subject is not None
+    ]
+    if len(chosen) != 1:
+        raise typer.BadParameter(
+            "give exactly one of --organisation, --steering-group or --coordinator"
+        )
+    kind, subject = chosen[0]
     try:
         issued = _with_store(lambda s: s.create_token(kind, subject, label, scope))
     except UnknownOrganisationError:
@@ -115,4 +131,26 @@ def token_list(
         typer.echo(
             f"{token.token_id}\t{token.kind.value}:{token.subject}\t{token.label}\t"
             f"{','.join(token.scopes)}\t{state}\tlast used {used}"
+        )
+
+
+@audit_app.command("list")
+def audit_list(
+    network: Annotated[
+        str | None, typer.Option(help="Only what a network's coordinator sees.")
+    ] = None,
+    action: Annotated[
+        str | None, typer.Option(help="Only this action, e.g. `token.created`.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 500,
+) -> None:
+    """List audit entries, newest first (tab-separated)."""
+    entries = _with_store(
+        lambda s: audit.list_entries(s.pool, network_id=network, action=action, limit=limit)
+    )
+    for e in entries:
+        typer.echo(
+            f"{e.entry_id}\t{e.occurred_at:%Y-%m-%d %H:%M:%S%z}\t{e.action}\t"
+            f"{e.actor_role}:{e.actor_subject or '-'}\t{e.subject_kind}:{e.subject or '-'}\t"
+            f"{e.target or '-'}\t{orjson.dumps(e.details).decode()}"
         )

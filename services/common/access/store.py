@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from services.common import postgres
+from services.common.access import audit
+from services.common.access.audit import Actor, AuditEntry
 from services.common.access.tokens import (
     ALL_SCOPES,
     DEFAULT_SCOPES,
@@ -22,6 +24,7 @@ from services.common.access.tokens import (
     area_key,
     generate_secret,
     hash_secret,
+    hashes_match,
     looks_like_token,
 )
 
@@ -56,7 +59,7 @@ class TokenInfo:
 
 
 _AUTHENTICATE = """
-SELECT t.token_id, t.kind, t.subject, t.label, t.scopes,
+SELECT t.token_id, t.token_hash, t.kind, t.subject, t.label, t.scopes,
        coalesce(o.municipalities, '{}') AS municipalities
 FROM api_tokens AS t
 LEFT JOIN organisations AS o
@@ -68,6 +71,10 @@ WHERE t.token_hash = $1 AND t.revoked_at IS NULL
 class AccessStore:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
+
+    @property
+    def pool(self) -> Pool:
+        return self._pool
 
     async def migrate(self) -> list[int]:
         async with self._pool.acquire() as connection:
@@ -106,6 +113,8 @@ class AccessStore:
         subject: str,
         label: str,
         scopes: Iterable[str] | None = None,
+        *,
+        actor: Actor | None = None,
     ) -> IssuedToken:
         granted = frozenset(scopes) if scopes is not None else DEFAULT_SCOPES[kind]
         unknown = granted - ALL_SCOPES
@@ -118,24 +127,50 @@ class AccessStore:
             if not exists:
                 raise UnknownOrganisationError(subject)
         issued = IssuedToken(uuid.uuid4(), generate_secret())
-        await self._pool.execute(
-            "INSERT INTO api_tokens (token_id, token_hash, kind, subject, label, scopes) "
-            "VALUES ($1, $2, $3, $4, $5, $6)",
-            issued.token_id,
-            hash_secret(issued.secret),
-            kind.value,
-            subject,
-            label,
-            sorted(granted),
-        )
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                "INSERT INTO api_tokens (token_id, token_hash, kind, subject, label, scopes) "
+                "VALUES ($1, $2, $3, $4, $5, $6)",
+                issued.token_id,
+                hash_secret(issued.secret),
+                kind.value,
+                subject,
+                label,
+                sorted(granted),
+            )
+            await audit.record(
+                connection,
+                AuditEntry(
+                    audit.TOKEN_CREATED,
+                    actor or Actor.operator(),
+                    kind.value,
+                    subject,
+                    target=str(issued.token_id),
+                    details={"scopes": sorted(granted)},
+                ),
+            )
         return issued
 
-    async def revoke_token(self, token_id: uuid.UUID) -> bool:
-        status = await self._pool.execute(
-            "UPDATE api_tokens SET revoked_at = now() WHERE token_id = $1 AND revoked_at IS NULL",
-            token_id,
-        )
-        return status.endswith(" 1")
+    async def revoke_token(self, token_id: uuid.UUID, *, actor: Actor | None = None) -> bool:
+        async with self._pool.acquire() as connection, connection.transaction():
+            row = await connection.fetchrow(
+                "UPDATE api_tokens SET revoked_at = now() "
+                "WHERE token_id = $1 AND revoked_at IS NULL RETURNING kind, subject",
+                token_id,
+            )
+            if row is None:
+                return False
+            await audit.record(
+                connection,
+                AuditEntry(
+                    audit.TOKEN_REVOKED,
+                    actor or Actor.operator(),
+                    row["kind"],
+                    row["subject"],
+                    target=str(token_id),
+                ),
+            )
+        return True
 
     async def list_tokens(self, subject: str | None = None) -> list[TokenInfo]:
         rows = await self._pool.fetch(
@@ -161,7 +196,9 @@ class AccessStore:
         if not looks_like_token(secret):
             return None
         row = await self._pool.fetchrow(_AUTHENTICATE, hash_secret(secret))
-        if row is None:
+        # The lookup is by digest (see tokens.py: safe against timing); this re-check costs
+        # nothing and keeps the only byte comparison of token material constant-time.
+        if row is None or not hashes_match(row["token_hash"], secret):
             return None
         return Principal(
             token_id=row["token_id"],
