@@ -119,9 +119,9 @@ def test_the_chart_has_what_the_issue_asks_for(rendered: list[dict[str, Any]]) -
     assert set(by_kind(rendered, "PodDisruptionBudget")) == {
         f"seinpost-{name}" for name in ("intake", "classifier", "aggregator", "api")
     }
-    assert by_kind(rendered, "CronJob")["seinpost-scheduler"]["spec"]["concurrencyPolicy"] == (
-        "Forbid"
-    )
+    cronjobs = by_kind(rendered, "CronJob")
+    assert set(cronjobs) == {"seinpost-scheduler", "seinpost-retention"}
+    assert all(job["spec"]["concurrencyPolicy"] == "Forbid" for job in cronjobs.values())
     kafka = by_kind(rendered, "Kafka")["seinpost"]
     assert kafka["metadata"]["annotations"]["strimzi.io/kraft"] == "enabled"
     pools = by_kind(rendered, "KafkaNodePool")
@@ -300,7 +300,7 @@ def test_every_command_the_chart_and_compose_run_is_a_seinpost_command(
         for service in compose["services"].values()
         if service.get("image", "").startswith("seinpost")
     ]
-    assert len(commands) == 4 + 1 + 4  # 4 Deployments, the CronJob, 4 compose services
+    assert len(commands) == 4 + 2 + 4  # 4 Deployments, 2 CronJobs, 4 compose services
     runner = CliRunner()
     for command in commands:
         result = runner.invoke(app, [*command, "--help"])
