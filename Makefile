@@ -17,6 +17,7 @@ $(VENV)/.installed: pyproject.toml
 ## setup: virtual environment, Python packages, Kafka jars and PostgreSQL (what a fresh machine lacks)
 setup: $(VENV)/.installed
 	$(STACK) install
+	bash deploy/observability/promtool.sh
 
 ## tools: helm, pinned in deploy/tools/go.mod (go.sum verifies it), built with Go into .venv/bin
 ## for the chart test (tests/unit/test_deploy.py); about two minutes of compiling the first time
@@ -35,7 +36,7 @@ test: setup tools check
 	$(STACK) start
 	$(BIN)/pytest --durations=10
 
-## check: ruff, mypy, import boundaries, JSON Schemas and intake's OpenAPI in step with the code
+## check: ruff, mypy, import boundaries, JSON Schemas, intake's OpenAPI and the AsyncAPI document in step with the code
 check: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -43,6 +44,7 @@ check: $(VENV)/.installed
 	$(BIN)/lint-imports
 	$(BIN)/python -m schemas.export --check
 	$(BIN)/python -m services.intake.openapi --check
+	$(BIN)/python -m services.asyncapi --check
 
 unit: $(VENV)/.installed tools
 	$(BIN)/pytest tests/unit

@@ -234,6 +234,9 @@ class Pipeline:
             "SEINPOST_CLASSIFIER_MODEL_DIR": str(self.model_dir),  # empty: the lexicon
             "SEINPOST_AGGREGATOR_GROUP_ID": self.groups["aggregator"],
             "SEINPOST_AGGREGATOR_SCHEDULER_ENABLED": "false",
+            # Probe ports chosen by the system: others' services and benches share the machine.
+            "SEINPOST_CLASSIFIER_METRICS_PORT": "0",
+            "SEINPOST_AGGREGATOR_METRICS_PORT": "0",
             "SEINPOST_LOG_LEVEL": "WARNING",
         }
         self.log_dir = ROOT / "out" / "bench-e2e" / run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import subprocess
 from enum import StrEnum
@@ -119,13 +120,32 @@ def aggregator_api(
     """Serve the aggregator API: bundles, themes, decisions, feedback, corrections."""
     from services.aggregator.api import serve
     from services.aggregator.settings import AggregatorSettings
+    from services.asyncapi import specification
     from services.intake.domain.privacy import scrub
 
     settings = AggregatorSettings()
     overrides = {k: v for k, v in {"api_host": host, "api_port": port}.items() if v is not None}
     # Composed here because the aggregator may not import intake: free text from steering
-    # groups goes through the same scrubber as signals before it reaches a topic.
-    asyncio.run(serve(settings.model_copy(update=overrides), scrub=lambda t: scrub(t).text))
+    # groups goes through the same scrubber as signals before it reaches a topic. The event
+    # contract spans every service, so its document is composed here too (once, on demand).
+    document = functools.cache(lambda: specification(settings.kafka))
+    asyncio.run(
+        serve(
+            settings.model_copy(update=overrides),
+            scrub=lambda t: scrub(t).text,
+            asyncapi=document,
+        )
+    )
+
+
+@app.command("asyncapi")
+def asyncapi_document(
+    check: Annotated[bool, typer.Option(help="Only check docs/asyncapi/seinpost.json.")] = False,
+) -> None:
+    """Write (or check) the committed AsyncAPI document of every topic."""
+    from services.asyncapi import main as asyncapi_main
+
+    raise typer.Exit(asyncapi_main(["--check"] if check else []))
 
 
 @app.command("topics")

@@ -282,6 +282,10 @@ def run_demo(root: Path, *, port: int, wait_for_ctrl_c: bool) -> int:
     stack_environment = _stack_environment(root)
     os.environ.update(stack_environment)  # this process compiles the bundle against the same stack
     env = dict(os.environ)
+    # Probe ports chosen by the system unless set: a second demo or a running service must
+    # not keep the consumers from starting. Each logs its port (probes.listening).
+    env.setdefault("SEINPOST_CLASSIFIER_METRICS_PORT", "0")
+    env.setdefault("SEINPOST_AGGREGATOR_METRICS_PORT", "0")
     log_dir = root / "out" / "demo" / "logs"
     processes = _start_services(root, env, port, log_dir)
     _say(f"services started; logs in {log_dir}")

@@ -25,14 +25,19 @@ import uvicorn
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from faststream.kafka import KafkaBroker
+from faststream.specification import Specification
+from faststream.specification.asyncapi.site import get_asyncapi_html
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.topics import municipality_key
 from schemas.v1 import (
     DECISION_STATUS_LABELS,
     CorrectionV1,
+    DecisionRecordedEventV1,
     DecisionStatus,
     DecisionV1,
+    SignalCorrectedEventV1,
     Slug,
     correction_event,
     decision_event,
@@ -62,6 +67,16 @@ from services.common.access import (
 )
 from services.common.kafka import EventPublisher, Outgoing, create_broker, ensure_topics
 from services.common.logging import configure_logging
+from services.common.metrics import (
+    CONTENT_TYPE,
+    HttpMetrics,
+    MeteredPublisher,
+    MetricsMiddleware,
+    PublishMetrics,
+    ReadyMetric,
+    exposition,
+    service_registry,
+)
 from services.common.postgres import create_pool
 
 log = structlog.get_logger(__name__)
@@ -69,6 +84,7 @@ log = structlog.get_logger(__name__)
 TAXONOMY_ID = "seinpost_v1"
 
 Scrub = Callable[[str], str]
+AsyncApiDocument = Callable[[], Specification]
 
 
 class DecisionRequest(BaseModel):
@@ -134,9 +150,38 @@ def _decision_json(decision: DecisionV1 | None) -> dict[str, Any] | None:
     }
 
 
-def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
-    """``scrub`` removes personal data from free text (a correction's reason, a note)."""
+def api_broker(settings: AggregatorSettings) -> KafkaBroker:
+    """The API's broker, with what it publishes declared for the AsyncAPI document."""
+    broker = create_broker(settings.kafka, client_id="aggregator-api")
+    broker.publisher(
+        settings.kafka.decisions_topic,
+        schema=DecisionRecordedEventV1,
+        title="aggregator_api.publishes_decisions",
+        description="A steering group's decision on a theme (POST .../themes/{theme_id}/"
+        "decisions), published before the API answers 202. The topic is the decision "
+        "history's source of truth. Key: the steering group.",
+    )
+    broker.publisher(
+        settings.kafka.corrections_topic,
+        schema=SignalCorrectedEventV1,
+        title="aggregator_api.publishes_corrections",
+        description="A person's correction of a signal's life domains (POST /v1/signals/"
+        "{signal_id}/corrections), scrubbed of personal data. Key: the municipality.",
+    )
+    return broker
+
+
+def create_api(
+    settings: AggregatorSettings, *, scrub: Scrub, asyncapi: AsyncApiDocument | None = None
+) -> FastAPI:
+    """``scrub`` removes personal data from free text (a correction's reason, a note);
+    ``asyncapi`` builds the event contract's AsyncAPI document, served at /asyncapi.json."""
     state: dict[str, Any] = {}
+    registry = service_registry()
+    http_metrics = HttpMetrics(registry, prefix="seinpost_aggregator_api")
+    publish_metrics = PublishMetrics(registry)
+    ready_metric = ReadyMetric(registry)
+    broker = api_broker(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -146,15 +191,19 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
         access = AccessStore(pool)
         await access.migrate()
         await ensure_topics(settings.kafka)
-        broker = create_broker(settings.kafka, client_id="aggregator-api")
         await broker.start()
         state["pool"] = pool
         state["store"] = PostgresSignalStore(pool)
         state["authenticator"] = CachedAuthenticator(access)
-        state["publisher"] = EventPublisher(broker, timeout_s=settings.publish_timeout_s)
+        state["publisher"] = MeteredPublisher(
+            EventPublisher(broker, timeout_s=settings.publish_timeout_s),
+            publish_metrics,
+            dead_letter_topic=settings.kafka.dead_letter_topic,
+        )
         try:
             yield
         finally:
+            state.clear()  # unready while shutting down
             await broker.stop()
             await pool.close()
 
@@ -164,6 +213,7 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
         summary="Beleidsbundels, thema's, beslissingen en terugkoppeling.",
         lifespan=lifespan,
     )
+    app.state.metrics_registry = registry
     install_access_errors(app)
     authenticated = principal_dependency(lambda _: state["authenticator"])
     Authenticated = Annotated[Principal, Depends(authenticated)]  # noqa: N806
@@ -228,6 +278,41 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """Ready when PostgreSQL answers and Kafka answers a metadata request."""
+        pool = state.get("pool")
+        postgres = kafka = False
+        if pool is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout=3)
+                postgres = True
+            with contextlib.suppress(Exception):
+                kafka = bool(await broker.ping(timeout=2))
+        ready = postgres and kafka
+        ready_metric.ready.set(1 if ready else 0)
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "kafka": kafka, "postgres": postgres},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(exposition(registry), media_type=CONTENT_TYPE)
+
+    if asyncapi is not None:
+        document = asyncapi
+
+        @app.get("/asyncapi.json", include_in_schema=False)
+        async def asyncapi_json() -> JSONResponse:
+            """The event contract: every topic, its events and their schemas (AsyncAPI 3)."""
+            return JSONResponse(document().to_jsonable())
+
+        @app.get("/asyncapi", include_in_schema=False)
+        async def asyncapi_page() -> HTMLResponse:
+            # FastStream's page: AsyncAPI's React component, loaded by the reader's browser.
+            return HTMLResponse(get_asyncapi_html(document(), try_it_out_path=None))
 
     @app.get("/v1/steering-groups/{steering_group_id}/bundles")
     async def list_bundles(steering_group_id: str, principal: Authenticated) -> dict[str, Any]:
@@ -492,6 +577,7 @@ def create_api(settings: AggregatorSettings, *, scrub: Scrub) -> FastAPI:
         )
         return {"network_id": principal.subject, "entries": [e.as_json() for e in entries]}
 
+    app.add_middleware(MetricsMiddleware, metrics=http_metrics)
     return app
 
 
@@ -499,11 +585,13 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-async def serve(settings: AggregatorSettings, *, scrub: Scrub) -> None:
+async def serve(
+    settings: AggregatorSettings, *, scrub: Scrub, asyncapi: AsyncApiDocument | None = None
+) -> None:
     configure_logging("aggregator-api", settings.logging)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_api(settings, scrub=scrub),
+            create_api(settings, scrub=scrub, asyncapi=asyncapi),
             host=settings.api_host,
             port=settings.api_port,
             log_config=None,

@@ -131,6 +131,7 @@ async def handle_decision_batch(
             decision_id=str(decision.decision_id),
             steering_group_id=decision.steering_group_id,
             theme_id=decision.theme_id,
+            partition=record.partition,
             offset=record.offset,
         )
     return outcome
@@ -189,6 +190,7 @@ async def handle_correction_batch(
             "correction.stored",
             correction_id=str(correction.correction_id),
             signal_id=str(correction.signal.signal_id),
+            partition=record.partition,
             offset=record.offset,
         )
     return outcome

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import structlog
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from services.aggregator import retention
 from services.aggregator.bundling import (
@@ -31,8 +33,32 @@ from services.aggregator.settings import AggregatorSettings
 from services.aggregator.storage import PostgresSignalStore
 from services.common.access import Actor
 from services.common.kafka import Publisher
+from services.common.metrics import COMPILE_BUCKETS
 
 log = structlog.get_logger(__name__)
+
+
+class BundleMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.compile_duration = Histogram(
+            "seinpost_bundle_compile_duration_seconds",
+            "Time to compile, commit and publish one steering group's bundle.",
+            buckets=COMPILE_BUCKETS,
+            registry=registry,
+        )
+        self.bundles = Counter(
+            "seinpost_bundles",
+            "Scheduled bundles by outcome: compiled (committed and published), failed "
+            "(retried at the next tick), republished (committed earlier, published now).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.ticks = Counter(
+            "seinpost_bundle_scheduler_ticks",
+            "Scheduler rounds by outcome (ok, failed).",
+            ["outcome"],
+            registry=registry,
+        )
 
 
 @dataclass
@@ -49,6 +75,7 @@ async def run_due(
     *,
     today: date | None = None,
     out: Path | None = None,
+    metrics: BundleMetrics | None = None,
 ) -> TickReport:
     """One scheduler tick: republish what is unpublished, compile what is due."""
     today = today or datetime.now(UTC).date()
@@ -58,10 +85,13 @@ async def run_due(
             store, publisher, settings.kafka, older_than_s=settings.republish_after_s
         )
     )
+    if metrics is not None and report.republished:
+        metrics.bundles.labels("republished").inc(len(report.republished))
     for group in await store.steering_groups():
         period = last_closed_period(today, group.period_months)
         if period.end < group.active_from:
             continue
+        started = time.perf_counter()
         try:
             compiled = await compile_for_group(
                 store, group, period, scheduled=True, baseline_periods=settings.baseline_periods
@@ -80,7 +110,12 @@ async def run_due(
             # at the next tick, an uncompiled period too (it still has no bundle).
             log.exception("scheduler.group_failed", steering_group_id=group.steering_group_id)
             report.failed.append(group.steering_group_id)
+            if metrics is not None:
+                metrics.bundles.labels("failed").inc()
             continue
+        if metrics is not None:
+            metrics.compile_duration.observe(time.perf_counter() - started)
+            metrics.bundles.labels("compiled").inc()
         report.compiled.append(compiled)
         if out is not None:
             write_bundle_files(compiled, out)
@@ -97,11 +132,17 @@ class BundleScheduler:
     """The asyncio task the aggregator runs beside its consumers."""
 
     def __init__(
-        self, store: PostgresSignalStore, publisher: Publisher, settings: AggregatorSettings
+        self,
+        store: PostgresSignalStore,
+        publisher: Publisher,
+        settings: AggregatorSettings,
+        *,
+        metrics: BundleMetrics | None = None,
     ) -> None:
         self._store = store
         self._publisher = publisher
         self._settings = settings
+        self._metrics = metrics
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -118,9 +159,16 @@ class BundleScheduler:
         purged_on: date | None = None
         while True:
             try:
-                await run_due(self._store, self._publisher, self._settings, out=out)
+                await run_due(
+                    self._store, self._publisher, self._settings, out=out, metrics=self._metrics
+                )
             except Exception:
                 log.exception("scheduler.tick_failed")
+                if self._metrics is not None:
+                    self._metrics.ticks.labels("failed").inc()
+            else:
+                if self._metrics is not None:
+                    self._metrics.ticks.labels("ok").inc()
             today = datetime.now(UTC).date()
             if self._settings.retention_purge_daily and purged_on != today:
                 try:

@@ -70,6 +70,12 @@ class AggregatorSettings(ConsumerSettings):
     )
     api_host: str = Field(default="127.0.0.1", description="Bind address of the aggregator API.")
     api_port: int = Field(default=8081, ge=1, le=65535, description="Port of the aggregator API.")
+    metrics_port: int = Field(
+        default=9102,
+        ge=0,
+        le=65535,
+        description="Port of /healthz, /readyz and /metrics; 0 lets the system choose.",
+    )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)

@@ -50,6 +50,8 @@ def no_model() -> LearnedModel | None:
 class BatchOutcome:
     classified: int
     dead_lettered: int
+    needs_review: int = 0
+    """Classified signals no domain scored high enough for: a person looks at them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +101,20 @@ async def handle_submitted_batch(
         )
         for _, event in batch.events
     ]
+    needs_review = sum(1 for item in outgoing if item.event.data.classification.needs_review)
     outgoing.extend(dead_letter_outgoing(kafka, batch.dead_letters))
     await publisher.publish_all(outgoing)
     log.info(
-        "batch.classified", classified=len(batch.events), dead_lettered=len(batch.dead_letters)
+        "batch.classified",
+        classified=len(batch.events),
+        needs_review=needs_review,
+        dead_lettered=len(batch.dead_letters),
     )
-    return BatchOutcome(classified=len(batch.events), dead_lettered=len(batch.dead_letters))
+    return BatchOutcome(
+        classified=len(batch.events),
+        dead_lettered=len(batch.dead_letters),
+        needs_review=needs_review,
+    )
 
 
 async def handle_corrections_batch(
@@ -137,6 +147,9 @@ async def handle_corrections_batch(
             log.info(
                 "correction.other_taxonomy",
                 correction_id=str(correction.correction_id),
+                signal_id=str(correction.signal.signal_id),
+                partition=record.partition,
+                offset=record.offset,
                 taxonomy_id=correction.taxonomy_id,
             )
             continue
@@ -151,7 +164,13 @@ async def handle_corrections_batch(
                     consumer_group=consumer_group,
                 )
             )
-            log.warning("correction.dead_lettered", correction_id=str(correction.correction_id))
+            log.warning(
+                "correction.dead_lettered",
+                correction_id=str(correction.correction_id),
+                signal_id=str(correction.signal.signal_id),
+                partition=record.partition,
+                offset=record.offset,
+            )
             continue
         keep.append(correction)
         outgoing.append(

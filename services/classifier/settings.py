@@ -63,6 +63,12 @@ class ClassifierSettings(ConsumerSettings):
         gt=0,
         description="How often the running service looks for a newer model file.",
     )
+    metrics_port: int = Field(
+        default=9101,
+        ge=0,
+        le=65535,
+        description="Port of /healthz, /readyz and /metrics; 0 lets the system choose.",
+    )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)

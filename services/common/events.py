@@ -92,6 +92,8 @@ class RecordRef:
     offset: int
     key: bytes | None
     value: bytes | None
+    timestamp_ms: int | None = None
+    """Kafka's record timestamp (producer's create time by default): for the lag metrics."""
 
 
 def build_dead_letter(

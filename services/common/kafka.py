@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Protocol
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -18,7 +20,7 @@ from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 from aiokafka.partitioner import DefaultPartitioner
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from pydantic import SkipValidation
 
 from schemas.v1 import CloudEventV1, DeadLetterV1, dead_letter_event
 from services.common.events import (
@@ -31,6 +33,9 @@ from services.common.events import (
     encode_event,
 )
 from services.common.settings import ConsumerSettings, KafkaSettings
+
+if TYPE_CHECKING:
+    from services.common.metrics import ConsumerMetrics
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +51,9 @@ def create_broker(kafka: KafkaSettings, *, client_id: str) -> KafkaBroker:
         request_timeout_ms=kafka.request_timeout_ms,
         linger_ms=2,
         graceful_timeout=30.0,
+        # A stdlib logger that propagates: FastStream's own has a handler of its own and
+        # prints coloured text, bypassing the JSON log (services.common.logging).
+        logger=logging.getLogger("faststream.kafka"),
     )
 
 
@@ -152,6 +160,7 @@ def records_of(raw_message: Any) -> list[RecordRef]:
             offset=record.offset,
             key=record.key,
             value=record.value,
+            timestamp_ms=record.timestamp,
         )
         for record in raw
     ]
@@ -218,10 +227,24 @@ class RetryBackoff:
         return self._current_s
 
 
-async def _keep_raw(*_: Any) -> None:
+async def _records(message: Any) -> Any:
     # Bodies are decoded by the handler, record by record, so that one poison record becomes a
-    # dead letter instead of failing the whole batch in FastStream's own decoder.
-    return None
+    # dead letter instead of failing the whole batch in FastStream's own decoder: the handler
+    # gets the batch's ConsumerRecords as they came.
+    return message.raw_message
+
+
+def _batch_context(records: Sequence[RecordRef]) -> dict[str, Any]:
+    """Where the batch sits in its topic: first and last offset per partition, for the log
+    lines of the batch (per-record lines add the record's own offset and ids)."""
+    spans: dict[int, list[int]] = {}
+    for record in records:
+        span = spans.get(record.partition)
+        if span is None:
+            spans[record.partition] = [record.offset, record.offset]
+        else:
+            span[1] = record.offset
+    return {"records": len(records), "offsets": {str(p): span for p, span in spans.items()}}
 
 
 def subscribe_batches(
@@ -233,15 +256,46 @@ def subscribe_batches(
     handle: Callable[[list[RecordRef]], Awaitable[object]],
     title: str,
     description: str,
-) -> None:
-    """Register a batch consumer with our delivery semantics.
+    schema: type[CloudEventV1[Any]] | None = None,
+    metrics: ConsumerMetrics | None = None,
+) -> Any:
+    """Register a batch consumer with our delivery semantics; returns FastStream's subscriber.
 
     FastStream commits the batch's offsets only when ``handle`` returns. When it raises, the
     batch is not committed: after a back-off the consumer seeks back and it comes again.
+    ``schema`` is the event model of one record, for the AsyncAPI document only: the records
+    reach ``handle`` undecoded. While a batch is handled, its topic, group and offsets are
+    bound to every log line (structlog contextvars).
     """
     backoff = RetryBackoff(max_s=settings.retry_backoff_max_s)
 
-    @broker.subscriber(
+    async def on_batch(raw: Any) -> None:
+        records = records_of(raw)
+        started = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(
+            topic=topic, group=group_id, **_batch_context(records)
+        ):
+            try:
+                await handle(records)
+            except Exception:
+                log.exception("batch.failed_will_retry", retry_in_s=backoff.current_s)
+                if metrics is not None:
+                    metrics.batch_failed(group_id, topic)
+                await backoff.failed()
+                raise
+        backoff.succeeded()
+        if metrics is not None:
+            metrics.batch_done(group_id, topic, records, started, time.time())
+
+    # The signature FastStream reads for the AsyncAPI document: a batch of events of
+    # ``schema``. SkipValidation: documented, never validated here (see _records).
+    body_type: Any = Annotated[list[schema] if schema is not None else Any, SkipValidation()]  # type: ignore[valid-type, type-arg]
+    on_batch.__annotations__ = {"raw": body_type, "return": None}
+    on_batch.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("raw", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=body_type)],
+        return_annotation=None,
+    )
+    subscriber = broker.subscriber(
         topic,
         group_id=group_id,
         batch=True,
@@ -250,18 +304,12 @@ def subscribe_batches(
         max_partition_fetch_bytes=settings.max_partition_fetch_bytes,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=_keep_raw,
+        decoder=_records,
         title=title,
         description=description,
     )
-    async def on_batch(message: KafkaMessage) -> None:
-        try:
-            await handle(records_of(message.raw_message))
-        except Exception:
-            log.exception("batch.failed_will_retry", topic=topic, retry_in_s=backoff.current_s)
-            await backoff.failed()
-            raise
-        backoff.succeeded()
+    subscriber(on_batch)
+    return subscriber
 
 
 class ProducerPublisher:

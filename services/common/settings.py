@@ -118,3 +118,11 @@ class ConsumerSettings(BaseSettings):
     retry_backoff_max_s: float = Field(
         default=30.0, gt=0, description="Longest pause before retrying a batch that failed."
     )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Bind address of the probe port (/healthz, /readyz, /metrics); 0.0.0.0 "
+        "in a container.",
+    )
+    metrics_port: int = Field(
+        default=9100, ge=0, le=65535, description="Probe port; 0 lets the system choose."
+    )

@@ -692,6 +692,7 @@ def create_app(
         kafka = link is not None and link.connected.is_set()
         database = backend is not None and backend.ready.is_set()
         ready = kafka and database
+        metrics.ready.set(1 if ready else 0)
         status = (
             "ready" if ready else ("kafka_unavailable" if not kafka else "postgres_unavailable")
         )

@@ -154,6 +154,8 @@ def _group_path(t: Tenant, tail: str = "") -> str:
 
 AGGREGATOR_ROWS = [
     Row("aggregator", "GET", "/healthz", PUBLIC, lambda t: {"url": "/healthz"}),
+    Row("aggregator", "GET", "/readyz", PUBLIC, lambda t: {"url": "/readyz"}),
+    Row("aggregator", "GET", "/metrics", PUBLIC, lambda t: {"url": "/metrics"}),
     Row("aggregator", "GET", "/openapi.json", PUBLIC, lambda t: {"url": "/openapi.json"}),
     Row("aggregator", "GET", "/docs", PUBLIC, lambda t: {"url": "/docs"}),
     Row(

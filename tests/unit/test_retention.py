@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from schemas.v1 import PolicyBundleV1
 from services.aggregator.domain.retention import retention_cutoff, without_free_text
 
-PAYLOADS = Path(__file__).parent / "payloads"
+PAYLOADS = Path(__file__).resolve().parents[2] / "schemas" / "examples"
 
 
 def test_the_cutoff_is_whole_calendar_months_back_and_clamps_to_short_months() -> None:

@@ -30,7 +30,7 @@ from schemas.v1 import (
 from services.common.events import decode_event, encode_event
 from tests.factories import NOW, classified_signal, submission_body, submitted_signal
 
-PAYLOADS = Path(__file__).parent / "payloads"
+PAYLOADS = Path(__file__).resolve().parents[2] / "schemas" / "examples"
 
 
 def test_committed_json_schemas_match_the_models() -> None:
