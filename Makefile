@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK := bash deploy/local/stack.sh
 
-.PHONY: setup tools demo test check unit integration stack-start stack-stop stack-status schemas clean
+.PHONY: setup tools demo test check unit integration faults stack-start stack-stop stack-status schemas clean
 
 # The virtual environment is rebuilt when the dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -52,6 +52,10 @@ unit: $(VENV)/.installed tools
 integration: setup
 	$(STACK) start
 	$(BIN)/pytest tests/integration
+
+## faults: only the fault tests (they start, kill and stop their own stack in .local/faults)
+faults: setup
+	$(BIN)/pytest tests/faults -m faults
 
 stack-start:
 	$(STACK) start

@@ -17,6 +17,10 @@
 #   env       print `export` lines for eval:
 #               SEINPOST_KAFKA_BOOTSTRAP_SERVERS, SEINPOST_POSTGRES_DSN
 #   reset     stop and delete the component's data (keeps the fetched jars).
+#   kill      crash the component on purpose, for fault tests: the broker gets
+#             SIGKILL (kill -9), PostgreSQL an immediate shutdown (SIGQUIT to
+#             the postmaster: no checkpoint, crash recovery at the next start).
+#             Waits until it is gone; `start` brings it back. Idempotent.
 #   logs      tail of each component's log ($SEINPOST_LOG_LINES lines, 40).
 #   help      this text.
 #
@@ -25,6 +29,9 @@
 #                                   project root is two levels above this script)
 #   SEINPOST_KAFKA_PORT             broker port on 127.0.0.1 (9092)
 #   SEINPOST_KAFKA_CONTROLLER_PORT  KRaft controller port on 127.0.0.1 (9093)
+#   SEINPOST_KAFKA_LIBS_DIR         where the Kafka jars are ($SEINPOST_LOCAL_DIR/
+#                                   kafka/libs); lets a second stack reuse the
+#                                   jars the first one fetched
 #   SEINPOST_KAFKA_HEAP_OPTS        broker JVM heap ("-Xms256m -Xmx768m")
 #   SEINPOST_PG_PORT                PostgreSQL port on 127.0.0.1 (5433)
 #   SEINPOST_PG_PASSWORD            password of role `seinpost` (seinpost);
@@ -152,7 +159,7 @@ urlencode() {
 # ---------------------------------------------------------------- Kafka
 
 KAFKA_DIR="$LOCAL_DIR/kafka"
-KAFKA_LIBS="$KAFKA_DIR/libs"
+KAFKA_LIBS=${SEINPOST_KAFKA_LIBS_DIR:-$KAFKA_DIR/libs}
 KAFKA_DATA="$KAFKA_DIR/data"
 KAFKA_LOG_DIR="$KAFKA_DIR/logs"
 KAFKA_LOG="$KAFKA_LOG_DIR/kafka.log"
@@ -468,6 +475,20 @@ kafka_stop() {
   done
   rm -f -- "$KAFKA_PIDFILE"
   say "kafka: stopped in $(elapsed_since "$start") s (pid $pid)"
+}
+
+# kafka_kill: SIGKILL the broker, as a crash would (fault tests)
+kafka_kill() {
+  local pid
+  if ! pid=$(kafka_pid); then
+    kafka_clean_stale_pidfile
+    say "kafka: not running"
+    return 0
+  fi
+  kill -KILL "$pid" 2>/dev/null || true
+  while pid_alive "$pid"; do sleep 0.05; done
+  rm -f -- "$KAFKA_PIDFILE"
+  say "kafka: killed (SIGKILL, pid $pid)"
 }
 
 kafka_status() {
@@ -822,6 +843,20 @@ pg_stop() {
   say "postgres: stopped in $(elapsed_since "$start") s (pid $pid)"
 }
 
+# pg_kill: immediate shutdown, as close to a crash as PostgreSQL allows without leaving
+# orphaned backends behind (fault tests); the next start runs crash recovery.
+pg_kill() {
+  pg_set_paths
+  local pid
+  if ! pid=$(pg_pid); then
+    say "postgres: not running"
+    return 0
+  fi
+  kill -QUIT "$pid" 2>/dev/null || true
+  while pid_alive "$pid"; do sleep 0.05; done
+  say "postgres: killed (immediate shutdown, pid $pid)"
+}
+
 pg_status() {
   pg_set_paths
   local pid
@@ -925,6 +960,11 @@ main() {
       (( do_pg )) && { pg_stop || rc=1; }
       if [[ -n "$kpid" ]]; then wait "$kpid" || rc=1; fi
       return "$rc"
+      ;;
+    kill)
+      take_lock
+      (( do_kafka )) && kafka_kill
+      (( do_pg )) && pg_kill
       ;;
     status)
       local rc=0

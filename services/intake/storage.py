@@ -196,25 +196,30 @@ class PostgresSubmissionStore:
     ) -> None:
         if not batch and not published:
             return
-        async with self._pool.acquire() as connection:
-            if batch:
-                try:
+        marked = False
+        try:
+            # Acquiring fails too while PostgreSQL is down or restarting (connection refused,
+            # "the database system is starting up"): that must answer the waiting requests
+            # (503, the client retries), never leave them waiting for a future nobody resolves.
+            async with self._pool.acquire() as connection:
+                if batch:
                     rows = await self._reserve_batch(connection, [r for r, _ in batch])
-                except Exception as exc:
-                    for _, future in batch:
+                    for (_, future), row in zip(batch, rows, strict=True):
                         if not future.done():
-                            future.set_exception(exc)
-                    self._published[:0] = published  # try the marks again next time
-                    raise
-                for (_, future), row in zip(batch, rows, strict=True):
-                    if not future.done():
-                        future.set_result(row)
-            if published:
-                try:
+                            future.set_result(row)
+                if published:
                     await connection.execute(_MARK_PUBLISHED, published)
-                except Exception:
-                    self._published[:0] = published
-                    raise
+                    marked = True
+        except BaseException as exc:
+            error = (
+                exc if isinstance(exc, Exception) else ConnectionError("submission store stopped")
+            )
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            if published and not marked:
+                self._published[:0] = published  # try the marks again next time
+            raise
 
     async def _reserve_batch(
         self, connection: Any, reservations: list[Reservation]
