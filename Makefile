@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK := bash deploy/local/stack.sh
 
-.PHONY: setup demo test check unit integration faults stack-start stack-stop stack-status schemas clean
+.PHONY: setup tools demo test check unit integration faults stack-start stack-stop stack-status schemas clean
 
 # The virtual environment is rebuilt when the dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -19,12 +19,20 @@ setup: $(VENV)/.installed
 	$(STACK) install
 	bash deploy/observability/promtool.sh
 
+## tools: helm, pinned in deploy/tools/go.mod (go.sum verifies it), built with Go into .venv/bin
+## for the chart test (tests/unit/test_deploy.py); about two minutes of compiling the first time
+GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
+tools: $(BIN)/helm
+
+$(BIN)/helm: deploy/tools/go.mod deploy/tools/go.sum | $(VENV)/.installed
+	cd deploy/tools && $(GO) build -o $(abspath $(BIN))/helm helm.sh/helm/v3/cmd/helm
+
 ## demo: the whole pipeline on this machine: stack, three services, sample signals, a bundle
 demo: setup
 	$(BIN)/seinpost demo
 
 ## test: static checks, then unit and integration tests against the real Kafka and PostgreSQL
-test: setup check
+test: setup tools check
 	$(STACK) start
 	$(BIN)/pytest --durations=10
 
@@ -38,7 +46,7 @@ check: $(VENV)/.installed
 	$(BIN)/python -m services.intake.openapi --check
 	$(BIN)/python -m services.asyncapi --check
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed tools
 	$(BIN)/pytest tests/unit
 
 integration: setup
