@@ -136,6 +136,7 @@ async def test_classifier_and_aggregator_killed_mid_stream_and_restarted(
     stored_at_classifier_kill = await complete_count(pipeline.pool, report.acked)
     await asyncio.sleep(1)
     pipeline["classifier"].start()
+
     # The second kill is paced by intake's acknowledgements, not by what is stored: a classifier
     # that restarts slowly would otherwise let the whole load be sent and caught up before it.
     async def acked_at_least(count: int) -> bool:
