@@ -49,7 +49,7 @@ from bench.bench_intake import (
     Connection,
     CpuMeter,
     body,
-    kafka_pids,
+    listening_pids,
     postgres_pids,
     raw_producer_rate,
     stack_env,
@@ -650,7 +650,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             {
                 **pipeline.pids(),
                 "loadgen": [os.getpid()],
-                "kafka": kafka_pids(),
+                "kafka": listening_pids(
+                    int(pipeline.kafka.bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
+                ),
                 "postgres": await postgres_pids(pipeline.admin_dsn, pipeline.database),
             }
         )
