@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from services.common.documents import write_or_check
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "openapi" / "intake.json"
 
@@ -38,22 +40,9 @@ def render() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    text = render()
-    if "--check" in args:
-        current = DOCUMENT.read_text(encoding="utf-8") if DOCUMENT.exists() else ""
-        if current != text:
-            print(
-                f"{DOCUMENT.relative_to(ROOT)} is out of date: run "
-                "`python -m services.intake.openapi` and commit the result",
-                file=sys.stderr,
-            )
-            return 1
-        print(f"{DOCUMENT.relative_to(ROOT)} is up to date")
-        return 0
-    DOCUMENT.parent.mkdir(parents=True, exist_ok=True)
-    DOCUMENT.write_text(text, encoding="utf-8")
-    print(f"wrote {DOCUMENT.relative_to(ROOT)}")
-    return 0
+    return write_or_check(
+        DOCUMENT, render(), command="python -m services.intake.openapi", check="--check" in args
+    )
 
 
 if __name__ == "__main__":
