@@ -67,6 +67,26 @@ def test_html_never_shows_a_suppressed_number() -> None:
     assert ">3<" not in row.group(1)
 
 
+def test_a_hidden_theme_count_reads_hidden_not_below_the_minimum() -> None:
+    bundle = bundle_with_small_groups()
+    section = next(d for d in bundle.domains if d.themes)
+    theme = section.themes[0]
+    assert theme.signal_count.count is not None
+    assert theme.signal_count.count >= bundle.min_group_size
+    hidden = theme.signal_count.model_copy(update={"count": None, "suppressed": True})
+    themed = section.model_copy(
+        update={"themes": [theme.model_copy(update={"signal_count": hidden})]}
+    )
+    bundle = bundle.model_copy(
+        update={"domains": [themed if d is section else d for d in bundle.domains]}
+    )
+    html = render_html(bundle)
+    # A theme has at least the minimum of signals: its count was hidden to protect another cell.
+    card = re.search(r"<th>Signalen</th><td>([^(<]*)", html)
+    assert card
+    assert card.group(1).strip() == "verborgen"
+
+
 def test_chart_draws_suppressed_cells_as_stubs() -> None:
     bundle = bundle_with_small_groups()
     svg = str(horizontal_bars(bundle.by_neighbourhood, minimum=5, chart_id="t"))

@@ -33,6 +33,13 @@ def show_count(cell: CountCellV1, bundle: PolicyBundleV1) -> str:
     return f"< {bundle.min_group_size}" if cell.suppressed else str(cell.count)
 
 
+def show_theme_count(cell: CountCellV1) -> str:
+    # A theme is listed only with at least the minimum of signals, so a hidden theme count was
+    # hidden to protect another, small cell (complementary suppression): "< minimum" would be
+    # false there.
+    return "verborgen" if cell.suppressed else str(cell.count)
+
+
 def show_trend(trend: TrendV1) -> str:
     words = {
         "nieuw": "nieuw",
@@ -59,6 +66,7 @@ def plural(count: int, one: str, many: str) -> str:
 _ENVIRONMENT.filters["n"] = show_count
 _ENVIRONMENT.filters["plural"] = plural
 _ENVIRONMENT.filters["trend"] = show_trend
+_ENVIRONMENT.filters["theme_n"] = show_theme_count
 _ENVIRONMENT.filters["d"] = lambda day: day.strftime("%d-%m-%Y")
 _ENVIRONMENT.filters["domain"] = lambda key: label(LIFE_DOMAIN_LABELS, key)
 _ENVIRONMENT.filters["level"] = lambda key: LEVEL_LABELS.get(key, key)
