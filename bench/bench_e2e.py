@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -46,6 +46,7 @@ from pydantic import SecretStr
 
 from bench.bench_aggregator import _event as classified_event
 from bench.bench_intake import (
+    Connection,
     CpuMeter,
     body,
     database_commits,
@@ -156,152 +157,51 @@ class LagSampler:
         await self._admin.close()
 
 
-class _Client(asyncio.Protocol):
-    """One keep-alive HTTP/1.1 connection of the load, one request at a time. A protocol, not
-    streams: a request is a write and an answer a callback, no coroutine per request, so that
-    the load costs less CPU than what it measures (everything shares two cores)."""
-
-    def __init__(self, load: _OpenLoop) -> None:
-        self.load = load
-        self.transport: asyncio.Transport | None = None
-        self.buffer = b""
-        self.request: tuple[str, bytes, float] | None = None  # signal id, bytes, due time
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def send(self, request: tuple[str, bytes, float]) -> None:
-        assert self.transport is not None
-        self.request = request
-        self.transport.write(request[1])
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        end = self.buffer.find(b"\r\n\r\n")
-        if end < 0:
-            return
-        head = self.buffer[:end].lower()
-        length = 0
-        if (at := head.find(b"content-length:")) >= 0:
-            stop = head.find(b"\r\n", at)
-            length = int(head[at + 15 : stop if stop >= 0 else len(head)])
-        if len(self.buffer) < end + 4 + length:
-            return
-        status = int(head[9:12])
-        self.buffer = self.buffer[end + 4 + length :]
-        request, self.request = self.request, None
-        if request is not None:
-            self.load.answered(self, request, status)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.transport = None
-        self.load.lost(self)
-
-
-class _OpenLoop:
-    """Open-loop load: request i is due at t0 + i/rate and goes out on an idle connection at
-    once, or on the first that becomes idle; latency counts from the due time either way."""
-
-    def __init__(self, port: int, token: str, rate: float, total: int) -> None:
-        self.port, self.rate, self.total = port, rate, total
-        self.head = (
-            f"POST /v1/signals HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-        ).encode()
-        self.idle: list[_Client] = []
-        self.waiting: collections.deque[tuple[str, bytes, float]] = collections.deque()
-        self.due_wall: dict[str, float] = {}
-        self.http_ms: dict[str, float] = {}
-        self.errors: dict[int, int] = {}
-        self.finished = 0
-        self.all_answered = asyncio.get_running_loop().create_future()
-        self.reconnects: set[asyncio.Task[None]] = set()
-        self.perf0 = self.wall0 = 0.0
-        self.closing = False
-
-    async def connect(self) -> _Client:
-        _, client = await asyncio.get_running_loop().create_connection(
-            lambda: _Client(self), "127.0.0.1", self.port
-        )
-        return client
-
-    def dispatch(self, request: tuple[str, bytes, float]) -> None:
-        if self.idle:
-            self.idle.pop().send(request)
-        else:
-            self.waiting.append(request)
-
-    def answered(self, client: _Client, request: tuple[str, bytes, float], status: int) -> None:
-        signal_id, _, due = request
-        if status in (200, 202):
-            self.http_ms[signal_id] = (time.perf_counter() - due) * 1000
-            self.due_wall[signal_id] = self.wall0 + (due - self.perf0)
-        else:
-            self.errors[status] = self.errors.get(status, 0) + 1
-        self.finished += 1
-        if self.finished >= self.total and not self.all_answered.done():
-            self.all_answered.set_result(None)
-        if self.waiting:
-            client.send(self.waiting.popleft())
-        else:
-            self.idle.append(client)
-
-    def lost(self, client: _Client) -> None:
-        # The server closed a keep-alive connection that sat idle (uvicorn: 5 s). The same
-        # signal again is safe: intake answers a replay with 200.
-        with contextlib.suppress(ValueError):
-            self.idle.remove(client)
-        if self.closing:
-            return
-        task = asyncio.create_task(self._replace(client.request))
-        self.reconnects.add(task)
-        task.add_done_callback(self.reconnects.discard)
-
-    async def _replace(self, request: tuple[str, bytes, float] | None) -> None:
-        client = await self.connect()
-        if request is not None:
-            client.send(request)
-        elif self.waiting:
-            client.send(self.waiting.popleft())
-        else:
-            self.idle.append(client)
-
-    async def run(self, connections: int) -> None:
-        clients = await asyncio.gather(*(self.connect() for _ in range(connections)))
-        self.idle.extend(clients)
-        self.perf0, self.wall0 = time.perf_counter() + 0.05, time.time() + 0.05
-        try:
-            for i in range(self.total):
-                due = self.perf0 + i / self.rate
-                if (wait := due - time.perf_counter()) > 0:
-                    await asyncio.sleep(wait)
-                payload = body(i)
-                data = orjson.dumps(payload)
-                self.dispatch(
-                    (
-                        str(payload["signal_id"]),
-                        self.head + b"Content-Length: %d\r\n\r\n" % len(data) + data,
-                        due,
-                    )
-                )
-            if self.total:
-                await self.all_answered
-        finally:
-            self.closing = True
-            for client in clients + self.idle:
-                if client.transport is not None:
-                    client.transport.close()
-
-
 async def offer(
     port: int, token: str, rate: float, seconds: float, connections: int
 ) -> tuple[dict[str, float], dict[str, float], dict[int, int]]:
     """Open-loop load: signal i is due at t0 + i/rate. Returns, per accepted signal id, its due
     time on the wall clock and its HTTP latency from the due time; and the other statuses."""
-    load = _OpenLoop(port, token, rate, int(rate * seconds))
+    total = int(rate * seconds)
     # Enough connections for a quarter second of requests in flight, no more: idle ones time out.
-    await load.run(min(connections, max(8, int(rate / 4))))
-    return load.due_wall, load.http_ms, load.errors
+    pool = [
+        Connection("127.0.0.1", port, token) for _ in range(min(connections, max(8, int(rate / 4))))
+    ]
+    await asyncio.gather(*(c.open() for c in pool))
+    due_wall: dict[str, float] = {}
+    http_ms: dict[str, float] = {}
+    errors: dict[int, int] = {}
+    counter = itertools.count()
+    perf0, wall0 = time.perf_counter() + 0.05, time.time() + 0.05
+
+    async def worker(connection: Connection) -> None:
+        while (i := next(counter)) < total:
+            due = perf0 + i / rate
+            if (wait := due - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            payload = body(i)
+            data = orjson.dumps(payload)
+            try:
+                status = await connection.post(data)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                # The server closed a keep-alive connection that sat idle (uvicorn: 5 s). The
+                # same signal again is safe: intake answers a replay with 200.
+                with contextlib.suppress(ConnectionError):
+                    await connection.close()
+                await connection.open()
+                status = await connection.post(data)
+            if status in (200, 202):
+                signal_id = str(payload["signal_id"])
+                http_ms[signal_id] = (time.perf_counter() - due) * 1000
+                due_wall[signal_id] = wall0 + (due - perf0)
+            else:
+                errors[status] = errors.get(status, 0) + 1
+
+    try:
+        await asyncio.gather(*(worker(c) for c in pool))
+    finally:
+        await asyncio.gather(*(c.close() for c in pool), return_exceptions=True)
+    return due_wall, http_ms, errors
 
 
 class Pipeline:
