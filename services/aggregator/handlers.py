@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
@@ -24,6 +24,7 @@ from schemas.v1 import (
     CorrectionV1,
     DeadLetterV1,
     DecisionRecordedEventV1,
+    DecisionV1,
     DomainTagV1,
     SignalClassifiedEventV1,
     SignalClassifiedV1,
@@ -47,11 +48,17 @@ class BatchOutcome:
 
 
 # A batch is decoded and stored in chunks of this many records, and the next chunk is decoded
-# while PostgreSQL stores the previous one: the two processes then work on two cores at once
-# instead of taking turns. Decoding yields to the event loop every few milliseconds, so the
-# write in flight can send its next statement as soon as the previous one is done. Each chunk
-# is its own (idempotent) transaction; the offsets are still committed only after the last.
+# while PostgreSQL stores the previous ones: the processes then work on both cores at once
+# instead of taking turns. Up to PIPELINE_DEPTH chunks are written at once, each on its own
+# connection: one backend alone stored a chunk more slowly than this process decoded the next,
+# so the aggregator waited on it. Chunks whose records share a key (a signal redelivered or
+# corrected within the batch) are never written at once, so concurrent transactions never
+# touch the same rows and the order of writes per signal stays the order of the records.
+# Decoding yields to the event loop every few milliseconds, so a write in flight can send its
+# next statement as soon as the previous one is done. Each chunk is its own (idempotent)
+# transaction; the offsets are still committed only after the last.
 PIPELINE_CHUNK = 1000
+PIPELINE_DEPTH = 2
 DECODE_SLICE = 100
 
 
@@ -59,6 +66,7 @@ async def _store_batch(
     records: Sequence[RecordRef],
     event_model: type[CloudEventV1[EventData]],
     store_events: Callable[[list[tuple[RecordRef, EventData]]], Awaitable[int]],
+    key: Callable[[EventData], Hashable],
     *,
     publisher: Publisher,
     kafka: KafkaSettings,
@@ -67,8 +75,9 @@ async def _store_batch(
 ) -> tuple[BatchOutcome, list[tuple[RecordRef, EventData]]]:
     """Decode, store what is valid, dead-letter the rest: the shape of every consumer here.
 
-    Returns before the caller commits offsets, so both the rows and the dead letters are durable
-    by then.
+    ``key`` names the rows an event writes (its signal, its decision): chunks that share one
+    are written one after the other. Returns before the caller commits offsets, so both the
+    rows and the dead letters are durable by then.
     """
     decode = partial(
         decode_batch,
@@ -81,37 +90,55 @@ async def _store_batch(
     events: list[tuple[RecordRef, EventData]] = []
     dead_letters: list[DeadLetterV1] = []
     stored_new = 0
-    writing: asyncio.Task[int] | None = None
+    writing: list[tuple[asyncio.Task[int], set[Hashable]]] = []  # oldest first
     try:
         for chunk in chunks:
             parts = []
             for start in range(0, len(chunk), DECODE_SLICE):
                 parts.append(decode(chunk[start : start + DECODE_SLICE]))
-                if writing is not None:
-                    await asyncio.sleep(0)  # the write in flight sends its next statement
+                if writing:
+                    await asyncio.sleep(0)  # a write in flight sends its next statement
             chunk_events = [
                 (record, event.data) for batch in parts for record, event in batch.events
             ]
             events += chunk_events
             dead_letters += [letter for batch in parts for letter in batch.dead_letters]
-            if writing is not None:
-                stored_new += await writing
-            writing = asyncio.ensure_future(store_events(chunk_events)) if chunk_events else None
-        if writing is not None:
-            stored_new += await writing
+            keys = {key(event) for _, event in chunk_events}
+            while writing and (
+                len(writing) >= PIPELINE_DEPTH or any(not keys.isdisjoint(k) for _, k in writing)
+            ):
+                stored_new += await writing.pop(0)[0]
+            if chunk_events:
+                writing.append((asyncio.ensure_future(store_events(chunk_events)), keys))
+        while writing:
+            stored_new += await writing.pop(0)[0]
     except BaseException:
-        # Nothing of a failed batch is acknowledged: a write still in flight is cancelled (its
-        # transaction rolls back; the redelivery repeats it) rather than left running unobserved.
-        if writing is not None and not writing.done():
-            writing.cancel()
+        # Nothing of a failed batch is acknowledged: writes still in flight are cancelled (their
+        # transactions roll back; the redelivery repeats them) rather than left running
+        # unobserved.
+        for task, _ in writing:
+            if not task.done():
+                task.cancel()
             with contextlib.suppress(BaseException):
-                await writing
+                await task
         raise
     await publisher.publish_all(dead_letter_outgoing(kafka, dead_letters))
     outcome = BatchOutcome(
         received=len(records), stored_new=stored_new, dead_lettered=len(dead_letters)
     )
     return outcome, events
+
+
+def _classified_key(classified: SignalClassifiedV1) -> Hashable:
+    return classified.signal.signal_id
+
+
+def _decision_key(decision: DecisionV1) -> Hashable:
+    return decision.decision_id
+
+
+def _correction_key(correction: CorrectionV1) -> Hashable:
+    return correction.signal.signal_id
 
 
 async def handle_classified_batch(
@@ -127,6 +154,7 @@ async def handle_classified_batch(
         records,
         SignalClassifiedEventV1,
         store.store_classified,
+        _classified_key,
         publisher=publisher,
         kafka=kafka,
         consumer_group=consumer_group,
@@ -161,6 +189,7 @@ async def handle_decision_batch(
         records,
         DecisionRecordedEventV1,
         store.store_decisions,
+        _decision_key,
         publisher=publisher,
         kafka=kafka,
         consumer_group=consumer_group,
@@ -221,6 +250,7 @@ async def handle_correction_batch(
         records,
         SignalCorrectedEventV1,
         store_corrections,
+        _correction_key,
         publisher=publisher,
         kafka=kafka,
         consumer_group=consumer_group,
