@@ -20,6 +20,7 @@ import logging
 import os
 import platform
 import random
+import resource
 import time
 import uuid
 from dataclasses import dataclass
@@ -378,6 +379,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "kafka_broker_cpu_s_per_10k_stored": _per_10k(consumed.kafka_cpu_s, args.signals),
             "machine_busy_cpu_s_per_10k_stored": _per_10k(consumed.machine_busy_s, args.signals),
             "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+            # Producing, consuming and compiling together: an upper bound for the aggregator.
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "quarterly_bundle": compile_times,
         }
     finally:
@@ -397,7 +400,7 @@ if __name__ == "__main__":
     # The compile timings over the 1M-signal year: `bench.bench_bundle compile` loads it with
     # COPY, which takes a minute instead of the better part of an hour through Kafka.
     parser.add_argument("--signals", type=int, default=200_000)
-    parser.add_argument("--batch", type=int, default=5_000, help="aggregator batch_max_records")
+    parser.add_argument("--batch", type=int, default=20_000, help="aggregator batch_max_records")
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--baseline-periods", type=int, default=4)
     parser.add_argument("--year", type=int, default=2026)
