@@ -68,16 +68,19 @@ async def _store_batch(
     store_events: Callable[[list[tuple[RecordRef, EventData]]], Awaitable[int]],
     key: Callable[[EventData], Hashable],
     *,
+    keep_events: bool = True,
     publisher: Publisher,
     kafka: KafkaSettings,
     consumer_group: str,
     max_record_bytes: int,
-) -> tuple[BatchOutcome, list[tuple[RecordRef, EventData]]]:
+) -> tuple[BatchOutcome, list[RecordRef], list[tuple[RecordRef, EventData]]]:
     """Decode, store what is valid, dead-letter the rest: the shape of every consumer here.
 
     ``key`` names the rows an event writes (its signal, its decision): chunks that share one
-    are written one after the other. Returns before the caller commits offsets, so both the
-    rows and the dead letters are durable by then.
+    are written one after the other. Returns the records stored and, with ``keep_events``, their
+    events (a batch of 20,000 decoded signals holds about 100 MB, so the signal consumer does
+    without). Returns before the caller commits offsets, so both the rows and the dead letters
+    are durable by then.
     """
     decode = partial(
         decode_batch,
@@ -88,6 +91,7 @@ async def _store_batch(
     )
     chunks = [records[i : i + PIPELINE_CHUNK] for i in range(0, len(records), PIPELINE_CHUNK)]
     events: list[tuple[RecordRef, EventData]] = []
+    stored: list[RecordRef] = []
     dead_letters: list[DeadLetterV1] = []
     stored_new = 0
     writing: list[tuple[asyncio.Task[int], set[Hashable]]] = []  # oldest first
@@ -101,7 +105,9 @@ async def _store_batch(
             chunk_events = [
                 (record, event.data) for batch in parts for record, event in batch.events
             ]
-            events += chunk_events
+            stored += [record for record, _ in chunk_events]
+            if keep_events:
+                events += chunk_events
             dead_letters += [letter for batch in parts for letter in batch.dead_letters]
             keys = {key(event) for _, event in chunk_events}
             while writing and (
@@ -126,7 +132,7 @@ async def _store_batch(
     outcome = BatchOutcome(
         received=len(records), stored_new=stored_new, dead_lettered=len(dead_letters)
     )
-    return outcome, events
+    return outcome, stored, events
 
 
 def _classified_key(classified: SignalClassifiedV1) -> Hashable:
@@ -150,11 +156,12 @@ async def handle_classified_batch(
     consumer_group: str,
     max_record_bytes: int,
 ) -> BatchOutcome:
-    outcome, events = await _store_batch(
+    outcome, stored, _ = await _store_batch(
         records,
         SignalClassifiedEventV1,
         store.store_classified,
         _classified_key,
+        keep_events=False,
         publisher=publisher,
         kafka=kafka,
         consumer_group=consumer_group,
@@ -162,11 +169,11 @@ async def handle_classified_batch(
     )
     # One line per batch: at tens of thousands of signals a second, a line per signal would
     # cost more than storing it. Offsets locate every signal of the batch.
-    if events:
-        first, last = events[0][0], events[-1][0]
+    if stored:
+        first, last = stored[0], stored[-1]
         log.info(
             "signals.stored",
-            received=len(events),
+            received=len(stored),
             new=outcome.stored_new,
             topic=first.topic,
             first_offset=first.offset,
@@ -185,7 +192,7 @@ async def handle_decision_batch(
     max_record_bytes: int,
 ) -> BatchOutcome:
     """Decisions from their topic into their history table, idempotent on decision_id."""
-    outcome, events = await _store_batch(
+    outcome, _, events = await _store_batch(
         records,
         DecisionRecordedEventV1,
         store.store_decisions,
@@ -246,7 +253,7 @@ async def handle_correction_batch(
             [(record, correction_as_classified(correction)) for record, correction in events]
         )
 
-    outcome, events = await _store_batch(
+    outcome, _, events = await _store_batch(
         records,
         SignalCorrectedEventV1,
         store_corrections,
