@@ -136,7 +136,8 @@ async def _store_batch(
 
 
 def _classified_key(classified: SignalClassifiedV1) -> Hashable:
-    return classified.signal.signal_id
+    # The UUID's integer: hashing a UUID object is a Python-level call, an int's is not.
+    return classified.signal.signal_id.int
 
 
 def _decision_key(decision: DecisionV1) -> Hashable:
@@ -144,7 +145,7 @@ def _decision_key(decision: DecisionV1) -> Hashable:
 
 
 def _correction_key(correction: CorrectionV1) -> Hashable:
-    return correction.signal.signal_id
+    return correction.signal.signal_id.int  # the same key as its signal's classifications
 
 
 async def handle_classified_batch(
