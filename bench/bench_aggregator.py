@@ -2,13 +2,18 @@
 compile a steering group's quarterly bundle and a region-wide one.
 
     export SEINPOST_LOCAL_DIR=/work/main/.local   # or any running stack
-    .venv/bin/python -m bench.bench_aggregator [--signals 200000] [--batch 5000]
+    .venv/bin/python -m bench.bench_aggregator [--signals 200000] [--batch 20000] [--skip-compile]
 
 It uses the stack named by the environment (SEINPOST_KAFKA_BOOTSTRAP_SERVERS,
 SEINPOST_POSTGRES_DSN), but its own database and topic namespace, which it removes afterwards
 (``--keep`` keeps them). Signals go straight onto the classified topic: this measures the
 aggregator, not the classifier. Texts come from Dutch templates per life domain, so that the
-same problems recur across municipalities and themes exist. Prints numbers; asserts nothing.
+same problems recur across municipalities and themes exist. Progress is read from the
+consumer group's committed offsets (a ``count(*)`` every 0.2 s took CPU from the process
+under test). Besides the wall-clock rate it prints CPU seconds per 10,000 signals stored of
+this process (the aggregator), of PostgreSQL's backends for the bench database, of the broker
+and of the whole machine, read from /proc: on a shared machine those say more than the rate.
+Prints numbers; asserts nothing.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ import logging
 import os
 import platform
 import random
+import resource
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,6 +38,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import SecretStr
 
+from bench.bench_intake import cpu_seconds, listening_pids, machine_busy_seconds
 from schemas.v1 import SignalClassifiedEventV1
 from services.aggregator.app import create_app
 from services.aggregator.bundling import compile_for_group
@@ -165,21 +173,96 @@ async def _produce(kafka: KafkaSettings, count: int, seed: int, year: int) -> fl
     return time.perf_counter() - started
 
 
-async def _consume(
-    settings: AggregatorSettings, dsn: str, count: int
-) -> tuple[float, float, float]:
-    """Seconds from start to the last row, from the first row to the last (steady state,
-    without the consumer group's join), and this process's CPU seconds meanwhile (robust to a
-    shared machine, unlike the wall-clock rate; PostgreSQL's own CPU is not in it)."""
+# PostgreSQL's background processes that write for every backend: their CPU is shared with
+# whatever else runs on the server, so it is reported apart from the bench's own backends.
+_SHARED_WRITERS = ("walwriter", "checkpointer", "background writer")
+
+
+class _PostgresCpu:
+    """CPU seconds of the PostgreSQL backends serving the bench's database (the bench's own
+    probe connection excluded) and of the server's shared writers, read from /proc: only
+    meaningful when PostgreSQL runs on this machine. Sampled repeatedly, so a connection the
+    pool closes midway still counts up to its last sample."""
+
+    def __init__(self, connection: asyncpg.Connection[Any], database: str) -> None:
+        self._connection = connection
+        self._database = database
+        self._backends: dict[int, float] = {}
+        self._writers_start: dict[int, float] = {}
+        self._writers: dict[int, float] = {}
+
+    async def sample(self) -> None:
+        rows = await self._connection.fetch(
+            "SELECT pid, datname FROM pg_stat_activity "
+            "WHERE (datname = $1 AND pid <> pg_backend_pid()) OR backend_type = ANY($2::text[])",
+            self._database,
+            list(_SHARED_WRITERS),
+        )
+        for row in rows:
+            cpu = cpu_seconds(row["pid"])
+            if not cpu:
+                continue
+            if row["datname"] == self._database:
+                self._backends[row["pid"]] = cpu
+            else:
+                self._writers_start.setdefault(row["pid"], cpu)
+                self._writers[row["pid"]] = cpu
+
+    @property
+    def backends_s(self) -> float:
+        return sum(self._backends.values())
+
+    @property
+    def shared_writers_s(self) -> float:
+        return sum(cpu - self._writers_start[pid] for pid, cpu in self._writers.items())
+
+
+@dataclass
+class _Consumed:
+    seconds: float  # from start to the last signal stored
+    steady_seconds: float  # from the first batch committed to the last
+    process_cpu_s: float  # this process: the aggregator (and the bench's light probing)
+    postgres: _PostgresCpu
+    kafka_cpu_s: float  # the broker's process, shared with anything else it serves meanwhile
+    machine_busy_s: float  # every process on the machine, ours and others'
+
+
+async def _committed(admin: AIOKafkaAdminClient, group_id: str) -> int:
+    """Records the consumer group has committed: stored and durable (the aggregator commits
+    only after PostgreSQL did). Cheap for the broker, unlike counting a growing table."""
+    offsets = await admin.list_consumer_group_offsets(group_id)
+    return sum(max(0, meta.offset) for meta in offsets.values())
+
+
+def _per_10k(seconds: float, signals: int) -> float:
+    return round(seconds / signals * 10_000, 3)
+
+
+async def _consume(settings: AggregatorSettings, dsn: str, database: str, count: int) -> _Consumed:
+    """Runs the aggregator until it committed ``count`` records, then checks the row count.
+
+    Progress is read from the consumer group's committed offsets, not from ``count(*)``: on
+    two cores a count over a table of hundreds of thousands of rows every 0.2 s took CPU from
+    the process under test. Besides wall time it measures CPU seconds of this process, of
+    PostgreSQL and of the broker: robust to a shared machine, unlike the wall-clock rate."""
     connection = await asyncpg.connect(dsn)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+    await admin.start()
+    broker_port = int(settings.kafka.bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
+    kafka_pids = listening_pids(broker_port)
     app = create_app(settings)
+    postgres_cpu = _PostgresCpu(connection, database)
+    await postgres_cpu.sample()
+    kafka_cpu = sum(cpu_seconds(pid) for pid in kafka_pids)
+    machine = machine_busy_seconds()
     started, cpu = time.perf_counter(), time.process_time()
     first_row: float | None = None
     last_print = started
     try:
         async with app:
             while True:
-                stored = await connection.fetchval("SELECT count(*) FROM signals")
+                await postgres_cpu.sample()
+                stored = await _committed(admin, settings.group_id)
                 now = time.perf_counter()
                 if stored and first_row is None:
                     first_row = now
@@ -189,9 +272,20 @@ async def _consume(
                     last_print = now
                 if stored >= count:
                     cpu = time.process_time() - cpu
-                    return now - started, now - (first_row or started), cpu
+                    await postgres_cpu.sample()
+                    rows = await connection.fetchval("SELECT count(*) FROM signals")
+                    assert rows == count, f"{count} committed, but {rows} rows stored"
+                    return _Consumed(
+                        seconds=now - started,
+                        steady_seconds=now - (first_row or started),
+                        process_cpu_s=cpu,
+                        postgres=postgres_cpu,
+                        kafka_cpu_s=sum(cpu_seconds(pid) for pid in kafka_pids) - kafka_cpu,
+                        machine_busy_s=machine_busy_seconds() - machine,
+                    )
                 await asyncio.sleep(0.2)
     finally:
+        await admin.close()
         await connection.close()
 
 
@@ -263,9 +357,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         print(f"producing {args.signals:,} classified signals ...", flush=True)
         produce_s = await _produce(kafka, args.signals, args.seed, args.year)
         print(f"consuming with batches of {args.batch} ...", flush=True)
-        consume_s, steady_s, consume_cpu = await _consume(settings, dsn, args.signals)
-        print("compiling Q3 bundles ...", flush=True)
-        compile_times = await _compile_times(settings, args.year)
+        consumed = await _consume(settings, dsn, database, args.signals)
+        compile_times: dict[str, Any] = {}
+        if not args.skip_compile:
+            print("compiling Q3 bundles ...", flush=True)
+            compile_times = await _compile_times(settings, args.year)
         return {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
             f"{platform.python_version()}",
@@ -273,10 +369,23 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "batch_max_records": args.batch,
             "partitions": args.partitions,
             "produce_per_second": round(args.signals / produce_s),
-            "stored_per_second": round(args.signals / consume_s),
-            "stored_per_second_after_first_row": round(args.signals / steady_s),
-            "store_seconds": round(consume_s, 1),
-            "process_cpu_s_per_10k_stored": round(consume_cpu / args.signals * 10_000, 3),
+            "stored_per_second": round(args.signals / consumed.seconds),
+            "stored_per_second_after_first_row": round(args.signals / consumed.steady_seconds),
+            "store_seconds": round(consumed.seconds, 1),
+            "process_cpu_s_per_10k_stored": _per_10k(consumed.process_cpu_s, args.signals),
+            "postgres_backends_cpu_s_per_10k_stored": _per_10k(
+                consumed.postgres.backends_s, args.signals
+            ),
+            # walwriter, checkpointer, background writer, and the broker: shared with anything
+            # else they do meanwhile, so upper bounds on a busy machine.
+            "postgres_shared_writers_cpu_s_per_10k_stored": _per_10k(
+                consumed.postgres.shared_writers_s, args.signals
+            ),
+            "kafka_broker_cpu_s_per_10k_stored": _per_10k(consumed.kafka_cpu_s, args.signals),
+            "machine_busy_cpu_s_per_10k_stored": _per_10k(consumed.machine_busy_s, args.signals),
+            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+            # Producing, consuming and compiling together: an upper bound for the aggregator.
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "quarterly_bundle": compile_times,
         }
     finally:
@@ -296,10 +405,13 @@ if __name__ == "__main__":
     # The compile timings over the 1M-signal year: `bench.bench_bundle compile` loads it with
     # COPY, which takes a minute instead of the better part of an hour through Kafka.
     parser.add_argument("--signals", type=int, default=200_000)
-    parser.add_argument("--batch", type=int, default=5_000, help="aggregator batch_max_records")
+    parser.add_argument("--batch", type=int, default=20_000, help="aggregator batch_max_records")
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--baseline-periods", type=int, default=4)
     parser.add_argument("--year", type=int, default=2026)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the database and topics")
+    parser.add_argument(
+        "--skip-compile", action="store_true", help="measure ingest only, no bundle compile"
+    )
     print(json.dumps(asyncio.run(main(parser.parse_args())), indent=2))

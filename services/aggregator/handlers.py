@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
@@ -24,6 +24,7 @@ from schemas.v1 import (
     CorrectionV1,
     DeadLetterV1,
     DecisionRecordedEventV1,
+    DecisionV1,
     DomainTagV1,
     SignalClassifiedEventV1,
     SignalClassifiedV1,
@@ -47,11 +48,17 @@ class BatchOutcome:
 
 
 # A batch is decoded and stored in chunks of this many records, and the next chunk is decoded
-# while PostgreSQL stores the previous one: the two processes then work on two cores at once
-# instead of taking turns. Decoding yields to the event loop every few milliseconds, so the
-# write in flight can send its next statement as soon as the previous one is done. Each chunk
-# is its own (idempotent) transaction; the offsets are still committed only after the last.
+# while PostgreSQL stores the previous ones: the processes then work on both cores at once
+# instead of taking turns. Up to PIPELINE_DEPTH chunks are written at once, each on its own
+# connection: one backend alone stored a chunk more slowly than this process decoded the next,
+# so the aggregator waited on it. Chunks whose records share a key (a signal redelivered or
+# corrected within the batch) are never written at once, so concurrent transactions never
+# touch the same rows and the order of writes per signal stays the order of the records.
+# Decoding yields to the event loop every few milliseconds, so a write in flight can send its
+# next statement as soon as the previous one is done. Each chunk is its own (idempotent)
+# transaction; the offsets are still committed only after the last.
 PIPELINE_CHUNK = 1000
+PIPELINE_DEPTH = 2
 DECODE_SLICE = 100
 
 
@@ -59,16 +66,21 @@ async def _store_batch(
     records: Sequence[RecordRef],
     event_model: type[CloudEventV1[EventData]],
     store_events: Callable[[list[tuple[RecordRef, EventData]]], Awaitable[int]],
+    key: Callable[[EventData], Hashable],
     *,
+    keep_events: bool = True,
     publisher: Publisher,
     kafka: KafkaSettings,
     consumer_group: str,
     max_record_bytes: int,
-) -> tuple[BatchOutcome, list[tuple[RecordRef, EventData]]]:
+) -> tuple[BatchOutcome, list[RecordRef], list[tuple[RecordRef, EventData]]]:
     """Decode, store what is valid, dead-letter the rest: the shape of every consumer here.
 
-    Returns before the caller commits offsets, so both the rows and the dead letters are durable
-    by then.
+    ``key`` names the rows an event writes (its signal, its decision): chunks that share one
+    are written one after the other. Returns the records stored and, with ``keep_events``, their
+    events (a batch of 20,000 decoded signals holds about 100 MB, so the signal consumer does
+    without). Returns before the caller commits offsets, so both the rows and the dead letters
+    are durable by then.
     """
     decode = partial(
         decode_batch,
@@ -79,39 +91,61 @@ async def _store_batch(
     )
     chunks = [records[i : i + PIPELINE_CHUNK] for i in range(0, len(records), PIPELINE_CHUNK)]
     events: list[tuple[RecordRef, EventData]] = []
+    stored: list[RecordRef] = []
     dead_letters: list[DeadLetterV1] = []
     stored_new = 0
-    writing: asyncio.Task[int] | None = None
+    writing: list[tuple[asyncio.Task[int], set[Hashable]]] = []  # oldest first
     try:
         for chunk in chunks:
             parts = []
             for start in range(0, len(chunk), DECODE_SLICE):
                 parts.append(decode(chunk[start : start + DECODE_SLICE]))
-                if writing is not None:
-                    await asyncio.sleep(0)  # the write in flight sends its next statement
+                if writing:
+                    await asyncio.sleep(0)  # a write in flight sends its next statement
             chunk_events = [
                 (record, event.data) for batch in parts for record, event in batch.events
             ]
-            events += chunk_events
+            stored += [record for record, _ in chunk_events]
+            if keep_events:
+                events += chunk_events
             dead_letters += [letter for batch in parts for letter in batch.dead_letters]
-            if writing is not None:
-                stored_new += await writing
-            writing = asyncio.ensure_future(store_events(chunk_events)) if chunk_events else None
-        if writing is not None:
-            stored_new += await writing
+            keys = {key(event) for _, event in chunk_events}
+            while writing and (
+                len(writing) >= PIPELINE_DEPTH or any(not keys.isdisjoint(k) for _, k in writing)
+            ):
+                stored_new += await writing.pop(0)[0]
+            if chunk_events:
+                writing.append((asyncio.ensure_future(store_events(chunk_events)), keys))
+        while writing:
+            stored_new += await writing.pop(0)[0]
     except BaseException:
-        # Nothing of a failed batch is acknowledged: a write still in flight is cancelled (its
-        # transaction rolls back; the redelivery repeats it) rather than left running unobserved.
-        if writing is not None and not writing.done():
-            writing.cancel()
+        # Nothing of a failed batch is acknowledged: writes still in flight are cancelled (their
+        # transactions roll back; the redelivery repeats them) rather than left running
+        # unobserved.
+        for task, _ in writing:
+            if not task.done():
+                task.cancel()
             with contextlib.suppress(BaseException):
-                await writing
+                await task
         raise
     await publisher.publish_all(dead_letter_outgoing(kafka, dead_letters))
     outcome = BatchOutcome(
         received=len(records), stored_new=stored_new, dead_lettered=len(dead_letters)
     )
-    return outcome, events
+    return outcome, stored, events
+
+
+def _classified_key(classified: SignalClassifiedV1) -> Hashable:
+    # The UUID's integer: hashing a UUID object is a Python-level call, an int's is not.
+    return classified.signal.signal_id.int
+
+
+def _decision_key(decision: DecisionV1) -> Hashable:
+    return decision.decision_id
+
+
+def _correction_key(correction: CorrectionV1) -> Hashable:
+    return correction.signal.signal_id.int  # the same key as its signal's classifications
 
 
 async def handle_classified_batch(
@@ -123,10 +157,12 @@ async def handle_classified_batch(
     consumer_group: str,
     max_record_bytes: int,
 ) -> BatchOutcome:
-    outcome, events = await _store_batch(
+    outcome, stored, _ = await _store_batch(
         records,
         SignalClassifiedEventV1,
         store.store_classified,
+        _classified_key,
+        keep_events=False,
         publisher=publisher,
         kafka=kafka,
         consumer_group=consumer_group,
@@ -134,11 +170,11 @@ async def handle_classified_batch(
     )
     # One line per batch: at tens of thousands of signals a second, a line per signal would
     # cost more than storing it. Offsets locate every signal of the batch.
-    if events:
-        first, last = events[0][0], events[-1][0]
+    if stored:
+        first, last = stored[0], stored[-1]
         log.info(
             "signals.stored",
-            received=len(events),
+            received=len(stored),
             new=outcome.stored_new,
             topic=first.topic,
             first_offset=first.offset,
@@ -157,10 +193,11 @@ async def handle_decision_batch(
     max_record_bytes: int,
 ) -> BatchOutcome:
     """Decisions from their topic into their history table, idempotent on decision_id."""
-    outcome, events = await _store_batch(
+    outcome, _, events = await _store_batch(
         records,
         DecisionRecordedEventV1,
         store.store_decisions,
+        _decision_key,
         publisher=publisher,
         kafka=kafka,
         consumer_group=consumer_group,
@@ -217,10 +254,11 @@ async def handle_correction_batch(
             [(record, correction_as_classified(correction)) for record, correction in events]
         )
 
-    outcome, events = await _store_batch(
+    outcome, _, events = await _store_batch(
         records,
         SignalCorrectedEventV1,
         store_corrections,
+        _correction_key,
         publisher=publisher,
         kafka=kafka,
         consumer_group=consumer_group,

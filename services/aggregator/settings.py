@@ -20,10 +20,12 @@ class AggregatorSettings(ConsumerSettings):
 
     group_id: str = Field(default="seinpost-aggregator", description="Kafka consumer group.")
     batch_max_records: int = Field(
-        default=5_000,
+        default=20_000,
         ge=1,
-        description="Most records stored (and committed) at once: one transaction per batch, "
-        "so larger batches spread its fixed cost over more signals.",
+        description="Most records stored (and committed) at once, in transactions of "
+        "1,000 written two at a time. Between batches the aggregator waits for the last "
+        "writes and the offset commit and hands over the next fetch: at 5,000 that took "
+        "a fifth of the time.",
     )
     max_partition_fetch_bytes: int = Field(
         default=8 * 1024 * 1024,

@@ -453,6 +453,62 @@ async def test_consuming_the_topics_twice_leaves_identical_tables(platform: Plat
     assert all(list(current[s.signal_id]["domains"]) == ["gezin"] for s in signals[10:20])
 
 
+async def test_the_one_copy_path_writes_the_rows_the_general_path_writes(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of model classifications of distinct signals goes through one wide staging COPY;
+    anything else (here: the same batch with one record redelivered) through the general path.
+    Both leave the same rows: zero to three domains, with and without evidence."""
+    t0 = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    shapes: list[tuple[str, ...]] = [
+        (),
+        ("wonen",),
+        ("onderwijs", "inkomen"),
+        ("gezin", "werk", "recht"),
+    ]
+    events = [
+        model_tags(submitted_signal(), shapes[i % len(shapes)], at=t0 + timedelta(minutes=i))
+        for i in range(12)
+    ]
+    bare = events[1].classification
+    events[1] = events[1].model_copy(
+        update={
+            "classification": bare.model_copy(
+                update={"domains": [t.model_copy(update={"evidence": []}) for t in bare.domains]}
+            )
+        }
+    )
+    items = [
+        (RecordRef(platform.settings.kafka.classified_topic, 0, offset, b"gent", b""), event)
+        for offset, event in enumerate(events)
+    ]
+    wide_batches = 0
+    store_wide = PostgresSignalStore._store_wide
+
+    async def counted(self: PostgresSignalStore, rows: list[tuple[Any, ...]]) -> int:
+        nonlocal wide_batches
+        wide_batches += 1
+        return await store_wide(self, rows)
+
+    monkeypatch.setattr(PostgresSignalStore, "_store_wide", counted)
+    assert await platform.store.store_classified(items) == len(events)
+    assert wide_batches == 1
+    wide = await snapshot(platform.pool)
+    await platform.pool.execute(
+        "TRUNCATE signals, signal_classifications, signal_domains, signal_current_tags CASCADE"
+    )
+    assert await platform.store.store_classified([*items, items[3]]) == len(events)
+    assert wide_batches == 1
+    general = await snapshot(platform.pool)
+    assert wide == general
+    assert len(wide["signal_domains"]) == sum(len(e.classification.domains) for e in events)
+    evidence = {
+        (row["signal_id"], row["domain"]): row["evidence"] for row in wide["signal_domains"]
+    }
+    assert evidence[(events[1].signal.signal_id, "wonen")] == "[]"
+    assert '"schooluitstap"' in evidence[(events[2].signal.signal_id, "inkomen")]
+
+
 @contextlib.asynccontextmanager
 async def running_api(settings: AggregatorSettings) -> AsyncIterator[str]:
     app = create_api(settings, scrub=lambda text: scrub(text).text)

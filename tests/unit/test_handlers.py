@@ -26,6 +26,7 @@ from services.aggregator.bundling import publish_bundle
 from services.aggregator.domain.bundle import BundleScope, SignalRecord, compile_bundle
 from services.aggregator.handlers import (
     PIPELINE_CHUNK,
+    PIPELINE_DEPTH,
     correction_as_classified,
     handle_classified_batch,
     handle_decision_batch,
@@ -105,40 +106,74 @@ async def test_aggregator_stores_each_signal_once_even_when_redelivered() -> Non
     assert list(store.signals) == [classified.signal.signal_id]
 
 
+class ChunkWatcher:
+    """A store that records which chunks were written at once."""
+
+    def __init__(self, store: InMemorySignalStore) -> None:
+        self.store = store
+        self.calls: list[list[int]] = []
+        self.in_flight: list[set[uuid.UUID]] = []
+        self.most_at_once = 0
+
+    async def store_classified(self, items: Any) -> int:
+        ids = {classified.signal.signal_id for _, classified in items}
+        assert all(ids.isdisjoint(other) for other in self.in_flight), (
+            "two chunks with the same signal written at once"
+        )
+        self.in_flight.append(ids)
+        self.most_at_once = max(self.most_at_once, len(self.in_flight))
+        self.calls.append([r.offset for r, _ in items])
+        await asyncio.sleep(0.01)  # the next chunk is decoded meanwhile
+        self.in_flight.remove(ids)
+        return await InMemorySignalStore.store_classified(self.store, items)
+
+
 async def test_aggregator_stores_a_large_batch_in_chunks_each_record_once_and_in_order() -> None:
-    """A batch larger than a chunk is stored chunk by chunk (the next decoded while the previous
-    is written): every valid record reaches the store once, in offset order, never two chunks
-    at once, and the poison among them is dead-lettered."""
-    count = 2 * PIPELINE_CHUNK + 37
+    """A batch larger than a chunk is stored chunk by chunk (the next decoded while earlier ones
+    are written): every valid record reaches the store once, in offset order, at most
+    PIPELINE_DEPTH chunks at once, and the poison among them is dead-lettered."""
+    count = 3 * PIPELINE_CHUNK + 37
     values = [encode_event(signal_classified_event(classified_signal())) for _ in range(count)]
     values[PIPELINE_CHUNK + 5] = b"{not json"
     store = InMemorySignalStore()
-    calls: list[list[int]] = []
-    in_flight = 0
-
-    async def store_classified(items: Any) -> int:
-        nonlocal in_flight
-        in_flight += 1
-        assert in_flight == 1, "two chunks written at once"
-        calls.append([r.offset for r, _ in items])
-        await asyncio.sleep(0.01)  # the next chunk is decoded meanwhile
-        in_flight -= 1
-        return await InMemorySignalStore.store_classified(store, items)
-
-    store.store_classified = store_classified  # type: ignore[method-assign]
+    watcher = ChunkWatcher(store)
+    store.store_classified = watcher.store_classified  # type: ignore[method-assign]
     publisher = FakePublisher()
     outcome = await store_batch(
         [record(i, v) for i, v in enumerate(values)], store=store, publisher=publisher
     )
     assert (outcome.stored_new, outcome.dead_lettered) == (count - 1, 1)
-    assert len(calls) == 3
-    assert [o for call in calls for o in call] == [
+    assert len(watcher.calls) == 4
+    assert watcher.most_at_once == PIPELINE_DEPTH
+    assert [o for call in watcher.calls for o in call] == [
         i for i in range(count) if i != PIPELINE_CHUNK + 5
     ]
     [dead] = publisher.published
     assert DeadLetterEventV1.model_validate_json(encode_event(dead.event)).data.offset == (
         PIPELINE_CHUNK + 5
     )
+
+
+async def test_chunks_that_share_a_signal_are_written_one_after_the_other() -> None:
+    """A signal redelivered in the next chunk (or corrected there) waits for the chunk that
+    holds it, so two transactions never write the same signal's rows at once."""
+    again = classified_signal()
+    values = [
+        encode_event(signal_classified_event(classified_signal())) for _ in range(PIPELINE_CHUNK)
+    ]
+    values[3] = encode_event(signal_classified_event(again))
+    values.append(encode_event(signal_classified_event(again)))  # first of the second chunk
+    values += [encode_event(signal_classified_event(classified_signal())) for _ in range(10)]
+    store = InMemorySignalStore()
+    watcher = ChunkWatcher(store)
+    store.store_classified = watcher.store_classified  # type: ignore[method-assign]
+    outcome = await store_batch(
+        [record(i, v) for i, v in enumerate(values)], store=store, publisher=FakePublisher()
+    )
+    assert outcome.stored_new == PIPELINE_CHUNK + 10
+    assert len(watcher.calls) == 2
+    assert watcher.most_at_once == 1
+    assert again.signal.signal_id in store.signals
 
 
 async def test_aggregator_failure_in_a_later_chunk_propagates_and_publishes_nothing() -> None:
