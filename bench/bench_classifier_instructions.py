@@ -14,7 +14,9 @@ Or let the script run valgrind itself for every case and print the table:
 Only the warm hot loop is counted: collection is toggled on a ``functools.reduce`` around it
 (caches filled in a first pass, as in a running service). Texts and model are those of
 ``bench.bench_classifier``. ``--batch`` classifies with ``classify_many`` in batches of that
-size instead of one ``classify`` per text. Prints numbers; asserts nothing.
+size instead of one ``classify`` per text; ``--tuned-gc`` collects garbage as the service
+does (:func:`services.classifier.app.tune_garbage_collector`). Prints numbers; asserts
+nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.bench_classifier import ROOT, _load
+from services.classifier.app import tune_garbage_collector
 from services.classifier.domain import (
     LearnedModel,
     TrainingExample,
@@ -76,7 +79,7 @@ def _model() -> LearnedModel:
     return model
 
 
-def run_case(case: str, repeat: int, batch: int) -> int:
+def run_case(case: str, repeat: int, batch: int, tuned_gc: bool = False) -> int:
     kind, which = case.split("-")
     texts = _texts(kind)
     taxonomy = load_default_taxonomy()
@@ -85,6 +88,8 @@ def run_case(case: str, repeat: int, batch: int) -> int:
     for text in texts:  # warm the per-word caches, as a running service has them
         classify(text, taxonomy, classified_at=now, model=model)
     classify_many(texts[:3], taxonomy, classified_at=now, model=model)
+    if tuned_gc:
+        tune_garbage_collector()
 
     def one_round(done: int, _: int) -> int:
         if batch:
@@ -100,7 +105,7 @@ def run_case(case: str, repeat: int, batch: int) -> int:
     return functools.reduce(one_round, range(repeat), 0)
 
 
-def _measure(case: str, repeat: int, batch: int) -> float:
+def _measure(case: str, repeat: int, batch: int, tuned_gc: bool) -> float:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "cg.out"
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
@@ -141,21 +146,29 @@ def main() -> None:
     parser.add_argument("--case", choices=CASES, default="realistic-model")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--batch", type=int, default=0, help="classify_many batch size (0: off)")
+    parser.add_argument(
+        "--tuned-gc", action="store_true", help="collect garbage as the service does (gc.freeze)"
+    )
     parser.add_argument("--all", action="store_true", help="run valgrind for every case")
     args = parser.parse_args()
     if not args.all:
-        print(run_case(args.case, args.repeat, args.batch))
+        print(run_case(args.case, args.repeat, args.batch, args.tuned_gc))
         return
     report: dict[str, object] = {}
     for case in CASES:
-        report[case] = round(_measure(case, args.repeat, args.batch))
+        report[case] = round(_measure(case, args.repeat, args.batch, args.tuned_gc))
     for kind in ("realistic", "dev"):
         lexicon = report[f"{kind}-lexicon"]
         with_model = report[f"{kind}-model"]
         assert isinstance(lexicon, int)
         assert isinstance(with_model, int)
         report[f"{kind}-rate-ratio"] = round(lexicon / with_model, 3)
-    print(json.dumps({"instructions_per_signal": report, "batch": args.batch}, indent=2))
+    print(
+        json.dumps(
+            {"instructions_per_signal": report, "batch": args.batch, "tuned_gc": args.tuned_gc},
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

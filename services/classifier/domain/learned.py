@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -127,17 +128,24 @@ class Prediction:
         if not weights:
             return ()
         # Only the few strongest (ties included) need their place in the text; the bar is
-        # above zero, as only the words that pushed the domain up are shown.
-        bar = max(sorted(weights)[-min(EVIDENCE_WORDS, len(weights))], _TINY)
+        # above zero, as only the words that pushed the domain up are shown. They are found
+        # by value (list.index, in C) rather than by testing every weight in Python: that
+        # test cost a fifth of a domain's learned evidence (numpy's partition and
+        # flatnonzero cost more still, in call overhead, at fifty weights).
+        ascending = sorted(weights)
+        bar = max(ascending[-min(EVIDENCE_WORDS, len(ascending))], _TINY)
         rows = self._rows
         features = self._features
         ids = self._ids
         ranked: list[tuple[float, int]] = []
-        for k in compress(range(len(weights)), map(bar.__le__, weights)):
+        last: dict[float, int] = {}
+        for value in ascending[bisect_left(ascending, bar) :]:
+            # Equal weights are found one after the other, each once.
+            k = last[value] = weights.index(value, last.get(value, -1) + 1)
             feature = features[rows[k + 1]]
             # A unigram is shown on the first token with its lemma (the common case, inline).
             at = ids.index(feature) if type(feature) is int else self._first_pair(feature)
-            ranked.append((-weights[k], at))
+            ranked.append((-value, at))
         ranked.sort()
         tokens = self._tokens
         return tuple(sorted({(tokens[i].start, tokens[i].end) for _, i in ranked[:EVIDENCE_WORDS]}))
