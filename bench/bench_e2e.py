@@ -49,6 +49,7 @@ from bench.bench_intake import (
     Connection,
     CpuMeter,
     body,
+    database_commits,
     listening_pids,
     postgres_pids,
     raw_producer_rate,
@@ -95,6 +96,7 @@ class Step:
     lag_max: dict[str, int] = field(default_factory=dict)
     lag_end_of_load: dict[str, int] = field(default_factory=dict)
     cpu_us_per_signal: dict[str, float] = field(default_factory=dict)
+    pg_commits_per_signal: float = 0.0
     load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)
     sustained: bool = False
 
@@ -318,6 +320,7 @@ async def run_step(
     step = Step(offered_per_s=rate, seconds=seconds)
     lag.phase = f"{rate:.0f}/s"
     before = meter.snapshot()
+    commits_before = await database_commits(pipeline.admin_dsn, pipeline.database)
     started = time.perf_counter()
     due_wall, http_ms, step.errors = await offer(
         pipeline.port, token, rate, seconds, args.connections
@@ -340,6 +343,11 @@ async def run_step(
         k: round(v) for k, v in CpuMeter.per_signal_us(before, meter.snapshot(), len(ids)).items()
     }
     lag.phase = "idle"
+    # Transactions in the bench database (intake's claim batches, the aggregator's batches):
+    # what batching saves, counted rather than timed. PostgreSQL's statistics lag by up to a
+    # second, so this is approximate.
+    commits = await database_commits(pipeline.admin_dsn, pipeline.database) - commits_before
+    step.pg_commits_per_signal = round(commits / max(len(ids), 1), 3)
     rows = await pipeline.stored_times(ids)
     e2e = [(row["stored"] - due_wall[row["id"]]) * 1000 for row in rows]
     step.http_p50_ms = round(percentile(list(http_ms.values()), 50), 1)
@@ -370,7 +378,9 @@ async def run_step(
         f"{step.http_p50_ms:.0f}/{step.http_p99_ms:.0f} ms  e2e p50/p99 {step.e2e_p50_ms:.0f}/"
         f"{step.e2e_p99_ms:.0f} ms  lag max {step.lag_max}  drain {step.drain_s:.1f} s  "
         f"errors {step.errors or 0}  load {step.load_average[0]:.1f}  "
-        f"-> {'sustained' if step.sustained else 'NOT sustained'}",
+        f"-> {'sustained' if step.sustained else 'NOT sustained'}\n"
+        f"    CPU µs per signal: {step.cpu_us_per_signal}; PostgreSQL commits per signal "
+        f"{step.pg_commits_per_signal}",
         flush=True,
     )
     return step
@@ -675,6 +685,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 break
         sustained = [s for s in [steady, *steps] if s.sustained]
         top = max(sustained, key=lambda s: s.offered_per_s) if sustained else None
+        if args.quick:
+            return {
+                "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "quick": True,
+                "trickle": asdict(trickle),
+                "steady": asdict(steady),
+                "steps": [asdict(s) for s in steps],
+                "max_sustained": asdict(top) if top else None,
+            }
         print(f"classifier and aggregator on a backlog of {args.backlog:,} ...", flush=True)
         services = await service_throughput(pipeline, lag, args.backlog)
         print(f"  {services}", flush=True)
@@ -738,11 +757,19 @@ def cli() -> None:
     parser.add_argument("--drain-timeout-s", type=float, default=60.0)
     parser.add_argument("--backlog", type=int, default=20_000)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="only the trickle, steady and step rates (no backlog, no ceiling), for tuning: "
+        "prints CPU per signal per step and writes nothing to --out",
+    )
     args = parser.parse_args()
     import uvloop  # the load generator's CPU per request matters as much as intake's
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         report = runner.run(main(args))
+    if args.quick:
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / f"e2e-{date.today().isoformat()}"
     stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -126,6 +126,7 @@ def create_broker_for(
             description="Stores steering-group decisions as history, idempotent on decision_id.",
             schema=DecisionRecordedEventV1,
             metrics=metrics,
+            quiet=True,
         ),
         subscribe_batches(
             broker,
@@ -137,6 +138,7 @@ def create_broker_for(
             description="Applies human corrections of life domains (they outrank the model).",
             schema=SignalCorrectedEventV1,
             metrics=metrics,
+            quiet=True,
         ),
     ]
     declare_publishers(broker, settings)

@@ -169,6 +169,7 @@ def create_service(settings: ClassifierSettings | None = None) -> ClassifierServ
         "with the human tags.",
         schema=SignalCorrectedEventV1,
         metrics=consumer_metrics,
+        quiet=True,
     )
     declare_publishers(broker, settings)
     probes = ConsumerProbes(

@@ -322,6 +322,7 @@ def subscribe_batches(
     description: str,
     schema: type[CloudEventV1[Any]] | None = None,
     metrics: ConsumerMetrics | None = None,
+    quiet: bool = False,
 ) -> Any:
     """Register a batch consumer with our delivery semantics; returns FastStream's subscriber.
 
@@ -329,7 +330,9 @@ def subscribe_batches(
     batch is not committed: after a back-off the consumer seeks back and it comes again.
     ``schema`` is the event model of one record, for the AsyncAPI document only: the records
     reach ``handle`` undecoded. While a batch is handled, its topic, group and offsets are
-    bound to every log line (structlog contextvars).
+    bound to every log line (structlog contextvars). ``quiet``: a topic that sees a few records
+    a day, polled every ``settings.quiet_poll_ms`` and fetched a record at a time, so that
+    waiting costs next to nothing; the busy topics gather batches (``fetch_min_bytes``).
     """
     backoff = RetryBackoff(max_s=settings.retry_backoff_max_s)
 
@@ -364,8 +367,11 @@ def subscribe_batches(
         group_id=group_id,
         batch=True,
         max_records=settings.batch_max_records,
-        batch_timeout_ms=settings.batch_timeout_ms,
+        batch_timeout_ms=settings.quiet_poll_ms if quiet else settings.batch_timeout_ms,
         max_partition_fetch_bytes=settings.max_partition_fetch_bytes,
+        # Quiet: Kafka's defaults, a fetch answered by the first record or after 500 ms.
+        fetch_min_bytes=1 if quiet else settings.fetch_min_bytes,
+        fetch_max_wait_ms=500 if quiet else settings.fetch_max_wait_ms,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_records,

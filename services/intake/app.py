@@ -73,23 +73,80 @@ class ProducerPublisher:
     """Publishes with a plain aiokafka producer and returns once Kafka acknowledged.
 
     Intake only produces, so it needs no FastStream broker: the producer's own send path is
-    the fastest way to an acknowledgement, and its batching (linger) gathers the records of
-    concurrent requests into one produce request.
+    the fastest way to an acknowledgement. With ``linger_s``, records wait until the first of
+    them is that old and are then handed to the producer together (its own linger is 0), so
+    that one produce request carries every partition's records of that window. The producer's
+    linger counts per partition: with signals spread over a few municipality partitions, it
+    gathered next to nothing at moderate rates, and the broker's and the producer's cost is
+    per partition batch (bench.bench_e2e: ~0.35 ms of broker CPU per signal at 500/s).
     """
 
-    def __init__(self, producer: Any, *, timeout_s: float) -> None:
+    def __init__(self, producer: Any, *, timeout_s: float, linger_s: float = 0.0) -> None:
         self._producer = producer
         self._timeout_s = timeout_s
+        self._linger_s = linger_s
+        self._window: list[tuple[str, bytes, bytes, list[tuple[str, bytes]], asyncio.Future[Any]]]
+        self._window = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._sending: set[asyncio.Task[None]] = set()
 
     async def publish(self, outgoing: Outgoing) -> Any:
         headers = [(k, v.encode()) for k, v in event_headers(outgoing.event).items()]
-        acknowledged = await self._producer.send(
-            outgoing.topic, encode_event(outgoing.event), key=outgoing.key, headers=headers
+        value = encode_event(outgoing.event)
+        if self._linger_s <= 0:
+            acknowledged = await self._producer.send(
+                outgoing.topic, value, key=outgoing.key, headers=headers
+            )
+            return await asyncio.wait_for(acknowledged, timeout=self._timeout_s)
+        return await asyncio.wait_for(
+            self._publish_in_window(outgoing.topic, value, outgoing.key, headers),
+            timeout=self._timeout_s,
         )
-        return await asyncio.wait_for(acknowledged, timeout=self._timeout_s)
+
+    async def _publish_in_window(
+        self, topic: str, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
+    ) -> Any:
+        loop = asyncio.get_running_loop()
+        handed: asyncio.Future[Any] = loop.create_future()
+        self._window.append((topic, value, key, headers, handed))
+        if self._timer is None:
+            self._timer = loop.call_later(self._linger_s, self._close_window)
+        # A request that gives up (timeout) may still see its record sent: that is a 503 whose
+        # retry publishes the same event again, which every consumer takes once (its id).
+        return await (await handed)
+
+    def _close_window(self) -> None:
+        self._timer = None
+        window, self._window = self._window, []
+        task = asyncio.create_task(self._send_window(window))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send_window(
+        self, window: list[tuple[str, bytes, bytes, list[tuple[str, bytes]], asyncio.Future[Any]]]
+    ) -> None:
+        # ``send`` does not yield while there is room in the producer's buffer, so the whole
+        # window is in the accumulator before its sender task runs: one request per broker.
+        for topic, value, key, headers, handed in window:
+            try:
+                acknowledged = await self._producer.send(topic, value, key=key, headers=headers)
+            except Exception as exc:  # noqa: BLE001 - the waiting request answers 503
+                if not handed.done():
+                    handed.set_exception(exc)
+            else:
+                if handed.done():  # its request gave up meanwhile: nobody awaits the ack
+                    acknowledged.add_done_callback(_consume_outcome)
+                else:
+                    handed.set_result(acknowledged)
 
     async def publish_all(self, items: Any) -> None:
         await asyncio.gather(*(self.publish(item) for item in items))
+
+
+def _consume_outcome(future: asyncio.Future[Any]) -> None:
+    # Retrieve a failure nobody awaits, so asyncio does not log it as never retrieved.
+    if not future.cancelled():
+        future.exception()
 
 
 class KeyedPartitioner:
@@ -129,11 +186,16 @@ class KafkaLink:
             acks="all",
             enable_idempotence=True,
             request_timeout_ms=settings.kafka.request_timeout_ms,
-            linger_ms=settings.linger_ms,
+            # Records are gathered before they reach the producer (ProducerPublisher).
+            linger_ms=0,
             partitioner=KeyedPartitioner(),
             **client_security(settings.kafka),
         )
-        self.publisher = ProducerPublisher(self.producer, timeout_s=settings.publish_timeout_s)
+        self.publisher = ProducerPublisher(
+            self.producer,
+            timeout_s=settings.publish_timeout_s,
+            linger_s=settings.linger_ms / 1000,
+        )
         self.connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -240,7 +302,11 @@ class PostgresBackend:
                 )
                 access = AccessStore(pool)
                 await access.migrate()
-                store = PostgresSubmissionStore(pool, writers=self._settings.claim_writers)
+                store = PostgresSubmissionStore(
+                    pool,
+                    writers=self._settings.claim_writers,
+                    linger_s=self._settings.claim_linger_ms / 1000,
+                )
                 await store.migrate()
             except Exception as exc:  # noqa: BLE001 - any failure here means "try again later"
                 log.warning("postgres.unreachable", error=type(exc).__name__, retry_in_s=delay)

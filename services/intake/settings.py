@@ -23,11 +23,13 @@ class IntakeSettings(BaseSettings):
         gt=0,
         description="Longest wait for Kafka's acknowledgement before answering 503.",
     )
-    linger_ms: int = Field(
-        default=1,
+    linger_ms: float = Field(
+        default=8.0,
         ge=0,
         le=100,
-        description="How long the producer waits to gather concurrent records into one request.",
+        description="How long a record waits for others to share its produce request with, "
+        "all partitions together; fewer, larger requests cost Kafka and intake less CPU per "
+        "signal at moderate rates. 0: every record is handed to the producer at once.",
     )
     retry_after_s: int = Field(default=5, ge=1, description="Retry-After sent with a 503.")
     max_body_bytes: int = Field(
@@ -76,6 +78,14 @@ class IntakeSettings(BaseSettings):
         description="Batches of idempotency claims in flight to PostgreSQL at once. While they "
         "wait, the claims of the requests arriving meanwhile form the next batch: fewer "
         "writers, larger batches and fewer round trips, at most a round trip more of waiting.",
+    )
+    claim_linger_ms: float = Field(
+        default=4.0,
+        ge=0,
+        le=100,
+        description="How long the first idempotency claim of a batch waits for others before "
+        "the batch goes to PostgreSQL: one transaction (and one WAL flush) for a few requests "
+        "instead of one each at moderate rates.",
     )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)

@@ -117,9 +117,17 @@ class PostgresSubmissionStore:
     """Reservations gathered into batches by one writer task; ``close`` drains what is queued."""
 
     def __init__(
-        self, pool: Pool, *, max_batch: int = 500, writers: int = 3, mark_delay_s: float = 0.05
+        self,
+        pool: Pool,
+        *,
+        max_batch: int = 500,
+        writers: int = 3,
+        mark_delay_s: float = 0.05,
+        linger_s: float = 0.0,
     ) -> None:
         self._pool = pool
+        self._linger_s = linger_s
+        self._first_queued_at = 0.0
         self._mark_delay_s = mark_delay_s
         self._mark_timer: asyncio.TimerHandle | None = None
         self._send_marks = False
@@ -153,7 +161,10 @@ class PostgresSubmissionStore:
         await self._pool.fetchval("SELECT 1")
 
     async def reserve(self, reservation: Reservation) -> Reservation | None:
-        future: asyncio.Future[Reservation | None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Reservation | None] = loop.create_future()
+        if not self._queue:
+            self._first_queued_at = loop.time()
         self._queue.append((reservation, future))
         self._wake.set()
         return await future
@@ -179,16 +190,27 @@ class PostgresSubmissionStore:
     async def _write_forever(self) -> None:
         # Up to ``writers`` batches in flight on their own connections: while one waits for
         # its commit, the requests arriving meanwhile already form the next batch.
+        # A batch also waits until its first claim is ``linger_s`` old (or the batch is full):
+        # at moderate rates a writer is mostly idle, so every claim would be a transaction,
+        # a commit and a WAL flush of its own; a few ms of waiting makes them a handful.
         gate = asyncio.Semaphore(self._writers)
         running: set[asyncio.Task[None]] = set()
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
                 while self._queue or (self._send_marks and self._published):
                     await gate.acquire()
+                    if (
+                        0 < len(self._queue) < self._max_batch
+                        and (wait_s := self._first_queued_at + self._linger_s - loop.time()) > 0
+                    ):
+                        await asyncio.sleep(wait_s)
                     batch = self._queue[: self._max_batch]
                     del self._queue[: self._max_batch]
+                    # Left over from a full batch: they have waited long enough already.
+                    self._first_queued_at = 0.0
                     published, self._published = self._published, []
                     self._send_marks = False
                     task = asyncio.create_task(self._write(batch, published, gate))

@@ -256,6 +256,10 @@ class FaultPipeline:
             SEINPOST_AGGREGATOR_RETRY_BACKOFF_MAX_S="2",
             SEINPOST_AGGREGATOR_SCHEDULER_ENABLED="false",
             SEINPOST_AGGREGATOR_BUNDLE_DIR=str(self.log_dir / "bundles"),
+            # Probe ports chosen by the system: another checkout's services or fault tests on
+            # the same machine hold 9101/9102, and a consumer that cannot bind its probe exits.
+            SEINPOST_CLASSIFIER_METRICS_PORT="0",
+            SEINPOST_AGGREGATOR_METRICS_PORT="0",
             PYTHONUNBUFFERED="1",
         )
         return env

@@ -59,12 +59,13 @@ def test_html_never_shows_a_suppressed_number() -> None:
     html = render_html(bundle)
     tiny = next(c for c in bundle.by_neighbourhood if "Klein" in c.label)
     assert tiny.suppressed
-    assert "&lt; 5" in html
-    # The three-signal neighbourhood: its row in the chart says "< 5", never its count.
+    # The three-signal neighbourhood: its row in the chart says "verborgen", never its count,
+    # and no hidden cell reads "< 5" (false for one hidden to protect another).
     row = re.search(r"Klein &lt;b&gt;wijkje&lt;/b&gt;</text>(.*?)</text>", html)
     assert row
-    assert "&lt; 5" in row.group(1)
+    assert row.group(1).endswith(">verborgen")
     assert ">3<" not in row.group(1)
+    assert "&lt; 5" not in html
 
 
 def test_a_hidden_theme_count_reads_hidden_not_below_the_minimum() -> None:
@@ -89,7 +90,7 @@ def test_a_hidden_theme_count_reads_hidden_not_below_the_minimum() -> None:
 
 def test_chart_draws_suppressed_cells_as_stubs() -> None:
     bundle = bundle_with_small_groups()
-    svg = str(horizontal_bars(bundle.by_neighbourhood, minimum=5, chart_id="t"))
+    svg = str(horizontal_bars(bundle.by_neighbourhood, chart_id="t"))
     assert svg.count("url(#h-t)") == sum(1 for c in bundle.by_neighbourhood if c.suppressed)
 
 
@@ -99,9 +100,7 @@ def test_trend_labels_that_are_date_ranges_go_on_two_lines_within_their_column()
         CountCellV1(key=str(i), label=name, count=10 + i, suppressed=False)
         for i, name in enumerate(labels)
     ]
-    svg = str(
-        period_columns(list(zip(labels, cells, strict=True)), minimum=5, chart_id="t", width=300)
-    )
+    svg = str(period_columns(list(zip(labels, cells, strict=True)), chart_id="t", width=300))
     lines = re.findall(r"<tspan x='([\d.]+)'[^>]*>([^<]*)</tspan>", svg)
     assert [text for _, text in lines] == [
         part for name in labels for part in (name[:12], name[13:])
@@ -140,3 +139,28 @@ def test_theme_cards_count_in_the_singular_when_there_is_one() -> None:
     )
     assert "2 wijken in 1 gemeente" in html
     assert "8 organisaties" in html
+
+
+def test_the_summary_counts_signals_awaiting_review_only_when_the_group_is_big_enough() -> None:
+    base = [record(organisation=f"o{i}") for i in range(9)]
+    few = compile_bundle(
+        scope(),
+        base + [record("iets onduidelijks", domain=None) for _ in range(2)],
+        [],
+        [],
+        compiled_at=NOW,
+        bundle_id=uuid.uuid4(),
+    )
+    (sentence,) = [s for s in few.summary if "geen levensdomein" in s]
+    assert sentence.startswith("Enkele signalen (aantal verborgen)")
+    assert not re.search(r"\d", sentence)
+    many = compile_bundle(
+        scope(),
+        base + [record("iets onduidelijks", domain=None) for _ in range(6)],
+        [],
+        [],
+        compiled_at=NOW,
+        bundle_id=uuid.uuid4(),
+    )
+    (sentence,) = [s for s in many.summary if "geen levensdomein" in s]
+    assert sentence.startswith("6 signalen kregen geen levensdomein")

@@ -70,7 +70,7 @@ def small_toml(terms: dict[str, str], *, version: str = "test-1") -> str:
 
 
 def test_default_taxonomy_matches_the_shared_vocabulary(taxonomy: Taxonomy) -> None:
-    assert taxonomy.version == "v1.2"
+    assert taxonomy.version == "v1.3"
     assert list(taxonomy.domain_ids[: len(LIFE_DOMAINS)]) == LIFE_DOMAIN_IDS
     for shared in LIFE_DOMAINS:
         domain = taxonomy.domain(shared.id)
@@ -115,7 +115,7 @@ def test_service_names_are_in_their_domain(taxonomy: Taxonomy, domain: str, serv
 def test_classifier_version_names_rules_and_taxonomy(taxonomy: Taxonomy) -> None:
     version = classifier_version(taxonomy)
     assert version.startswith("lexicon-")
-    assert "+taxonomy-seinpost_v1-v1.2+" in version
+    assert "+taxonomy-seinpost_v1-v1.3+" in version
     changed = parse_taxonomy(default_toml().replace("tandarts = 1.2", "tandarts = 1.1"))
     assert changed.version == taxonomy.version
     assert classifier_version(changed) != version, "a changed vocabulary must show"
@@ -355,7 +355,7 @@ def test_result_shape(taxonomy: Taxonomy) -> None:
         passed = result.scores[domain.id] >= domain.threshold
         assert passed == (domain.id in tagged(result))
     assert result.primary_domain == result.domains[0].domain
-    assert result.taxonomy_version == "v1.2"
+    assert result.taxonomy_version == "v1.3"
     assert result.classifier_version == classifier_version(taxonomy)
     assert result.classified_at == NOW
 
@@ -459,7 +459,7 @@ overstroming = 1.2
 def test_a_network_can_add_a_thirteenth_domain() -> None:
     taxonomy = parse_taxonomy(
         default_toml()
-        .replace('version = "v1.2"', 'version = "v1-gent.1"')
+        .replace('version = "v1.3"', 'version = "v1-gent.1"')
         .replace('id = "seinpost_v1"', 'id = "gent_v1"')
         + CLIMATE_DOMAIN
     )
@@ -549,6 +549,29 @@ def test_a_cross_cutting_domain_yields_primary_to_a_concrete_need() -> None:
     assert run("Het OCMW en de sociale dienst: huurachterstand", stronger).primary_domain == (
         "dienstverlening"
     )
+
+
+def test_a_side_domain_needs_half_the_primary_score() -> None:
+    strong = parse_taxonomy(
+        small_toml({"wonen": "schimmel = 1.5\nvocht = 1.5", "gezin": "kinderen = 0.45"})
+    )
+    side = run("Schimmel en vocht overal, de kinderen slapen in de living", strong)
+    assert side.scores["gezin"] >= strong.domain("gezin").threshold
+    assert side.scores["gezin"] < 0.5 * side.scores["wonen"]
+    assert tagged(side) == {"wonen"}
+    # At half the primary's score or more it is a second problem, so a second tag.
+    weaker = parse_taxonomy(small_toml({"wonen": "schimmel = 0.6", "gezin": "kinderen = 0.45"}))
+    both = run("Schimmel in de kamer van de kinderen", weaker)
+    assert both.primary_domain == "wonen"
+    assert [tag.domain for tag in both.domains] == ["wonen", "gezin"]
+
+
+def test_common_words_with_a_term_inside_are_no_evidence(taxonomy: Taxonomy) -> None:
+    # geregeld (geld), kwartaal (taal), vergeten (eten), schuldgevoel (schuld)
+    text = "Ik ben geregeld iets vergeten dit kwartaal en heb een schuldgevoel"
+    result = run(text, taxonomy)
+    assert result.needs_review
+    assert max(result.scores.values()) == 0.0
 
 
 def test_packaged_taxonomy_marks_services_and_participation_cross_cutting(

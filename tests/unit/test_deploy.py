@@ -182,7 +182,61 @@ def test_every_setting_the_chart_sets_exists(rendered: list[dict[str, Any]]) -> 
             names |= {e["name"] for e in container.get("env", [])}
     unknown = names - _setting_names()
     assert unknown == set()
+    assert config["SEINPOST_KAFKA_BOOTSTRAP_SERVERS"] == "seinpost-kafka-bootstrap:9094"
+
+
+def _pod_specs(documents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every pod the chart runs: Deployments' and CronJobs' templates, by object name."""
+    pods = {n: d["spec"]["template"]["spec"] for n, d in by_kind(documents, "Deployment").items()}
+    for name, job in by_kind(documents, "CronJob").items():
+        pods[name] = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return pods
+
+
+def test_every_service_connects_to_kafka_as_its_own_scram_user(
+    rendered: list[dict[str, Any]],
+) -> None:
+    users = set(by_kind(rendered, "KafkaUser"))
+    (listener,) = by_kind(rendered, "Kafka")["seinpost"]["spec"]["kafka"]["listeners"]
+    assert listener["tls"] is True
+    assert listener["authentication"]["type"] == "scram-sha-512"
+    bootstrap = by_kind(rendered, "ConfigMap")["seinpost-config"]["data"]
+    assert bootstrap["SEINPOST_KAFKA_BOOTSTRAP_SERVERS"].endswith(f":{listener['port']}")
+    pods = _pod_specs(rendered)
+    assert len(pods) == 6
+    for name, pod in pods.items():
+        (container,) = pod["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        assert env["SEINPOST_KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL", name
+        assert env["SEINPOST_KAFKA_SASL_MECHANISM"]["value"] == "SCRAM-SHA-512", name
+        user = env["SEINPOST_KAFKA_SASL_USERNAME"]["value"]
+        secret = env["SEINPOST_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert user in users, name
+        assert secret == {"name": user, "key": "password"}, name
+        cafile = Path(env["SEINPOST_KAFKA_SSL_CAFILE"]["value"])
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        assert mounts["kafka-ca"] == str(cafile.parent), name
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert volumes["kafka-ca"]["secret"]["secretName"] == "seinpost-cluster-ca-cert", name
+        assert volumes["kafka-ca"]["secret"]["items"] == [{"key": "ca.crt", "path": cafile.name}]
+    # One user per service: a leaked password is revoked for one service, not for all.
+    intake = pods["seinpost-intake"]["containers"][0]["env"]
+    assert {"name": "SEINPOST_KAFKA_SASL_USERNAME", "value": "seinpost-intake"} in intake
+
+
+def test_without_scram_the_services_use_the_fenced_plain_listener() -> None:
+    documents = render("kafka.servicesUseScram=false")
+    listeners = by_kind(documents, "Kafka")["seinpost"]["spec"]["kafka"]["listeners"]
+    plain = next(listener for listener in listeners if listener["name"] == "plain")
+    assert plain["tls"] is False
+    assert plain["networkPolicyPeers"]
+    config = by_kind(documents, "ConfigMap")["seinpost-config"]["data"]
     assert config["SEINPOST_KAFKA_BOOTSTRAP_SERVERS"] == "seinpost-kafka-bootstrap:9092"
+    for name, pod in _pod_specs(documents).items():
+        (container,) = pod["containers"]
+        assert not [e for e in container["env"] if "KAFKA" in e["name"]], name
+        assert "kafka-ca" not in {v["name"] for v in pod["volumes"]}, name
+    assert [p for d in documents for p in problems(d)] == []
 
 
 def test_the_validator_rejects_broken_manifests(rendered: list[dict[str, Any]]) -> None:

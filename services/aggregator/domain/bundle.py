@@ -930,10 +930,14 @@ def _summary(
             f"Van de {_plural(len(previous), 'thema', 'thema’s')} uit de vorige bundel "
             f"{'kwam er' if returning == 1 else 'kwamen er'} {returning} opnieuw terug."
         )
-    if review.suppressed or review.count:
+    if review.suppressed:
         lines.append(
-            f"{_show(review, minimum).capitalize()} signalen kregen geen levensdomein en "
-            "wachten op een coördinator."
+            "Enkele signalen (aantal verborgen) kregen geen levensdomein en wachten op een "
+            "coördinator."
+        )
+    elif review.count:
+        lines.append(
+            f"{review.count} signalen kregen geen levensdomein en wachten op een coördinator."
         )
     return lines
 

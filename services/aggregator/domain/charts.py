@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 from schemas.v1 import CountCellV1
+from services.aggregator.domain.disclosure import shown
 
 _FONT = "font-family='DejaVu Sans, Arial, sans-serif'"
 _BAR = "#2f6f8f"
@@ -22,13 +23,7 @@ _HATCH = (
 )
 
 
-def _value(cell: CountCellV1, minimum: int) -> str:
-    return f"< {minimum}" if cell.suppressed else str(cell.count)
-
-
-def horizontal_bars(
-    cells: Sequence[CountCellV1], *, minimum: int, chart_id: str, width: int = 640
-) -> Markup:
+def horizontal_bars(cells: Sequence[CountCellV1], *, chart_id: str, width: int = 640) -> Markup:
     """One bar per cell, largest first as given; suppressed cells as hatched stubs."""
     row, label_width, value_width = 22, 230, 50
     bar_space = width - label_width - value_width
@@ -56,7 +51,7 @@ def horizontal_bars(
                 f"<rect x='{label_width}' y='{y + 3}' width='{length}' height='14' fill='{_BAR}'/>"
             )
             end = label_width + length
-        parts.append(f"<text x='{end + 5}' y='{y + 15}'>{escape(_value(c, minimum))}</text>")
+        parts.append(f"<text x='{end + 5}' y='{y + 15}'>{escape(shown(c))}</text>")
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every interpolated label went through escape()
 
@@ -69,7 +64,6 @@ def _label_lines(name: str) -> list[str]:
 def period_columns(
     points: Sequence[tuple[str, CountCellV1]],
     *,
-    minimum: int,
     chart_id: str,
     width: int = 640,
     height: int = 170,
@@ -104,7 +98,7 @@ def period_columns(
         )
         parts.append(
             f"<text x='{x + w / 2:.1f}' y='{bottom - h - 4:.1f}' text-anchor='middle'>"
-            f"{escape(_value(c, minimum))}</text>"
+            f"{escape(shown(c))}</text>"
         )
         first_row = bottom + 16
         parts.append(

@@ -33,6 +33,16 @@ def cell(key: str, label: str, count: int, min_group_size: int) -> CountCellV1:
     return CountCellV1(key=key, label=label, count=count, suppressed=False)
 
 
+HIDDEN = "verborgen"
+
+
+def shown(cell: CountCellV1) -> str:
+    """What a reader sees for a cell. A hidden cell reads the same whether it was small itself or
+    was hidden to protect a small one: "< 5" would be false for the second kind, and telling the
+    kinds apart (that one hidden cell holds at least the minimum) can pin the small one down."""
+    return HIDDEN if cell.suppressed else str(cell.count)
+
+
 def hidden(key: str, label: str) -> CountCellV1:
     return CountCellV1(key=key, label=label, count=None, suppressed=True)
 

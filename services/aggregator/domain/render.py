@@ -12,9 +12,10 @@ from importlib import resources
 import jinja2
 from markupsafe import Markup
 
-from schemas.v1 import CountCellV1, PolicyBundleV1, ThemeV1, TrendV1
+from schemas.v1 import PolicyBundleV1, ThemeV1, TrendV1
 from schemas.vocabulary import LIFE_DOMAIN_LABELS, label
 from services.aggregator.domain.charts import horizontal_bars, period_columns
+from services.aggregator.domain.disclosure import shown
 from services.aggregator.domain.escalation import LEVEL_LABELS
 
 _ENVIRONMENT = jinja2.Environment(
@@ -27,17 +28,6 @@ _ENVIRONMENT = jinja2.Environment(
 _CSS = resources.files("services.aggregator.domain").joinpath("templates/bundle.css")
 
 MAX_NEIGHBOURHOOD_BARS = 16
-
-
-def show_count(cell: CountCellV1, bundle: PolicyBundleV1) -> str:
-    return f"< {bundle.min_group_size}" if cell.suppressed else str(cell.count)
-
-
-def show_theme_count(cell: CountCellV1) -> str:
-    # A theme is listed only with at least the minimum of signals, so a hidden theme count was
-    # hidden to protect another, small cell (complementary suppression): "< minimum" would be
-    # false there.
-    return "verborgen" if cell.suppressed else str(cell.count)
 
 
 def show_trend(trend: TrendV1) -> str:
@@ -63,10 +53,9 @@ def plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-_ENVIRONMENT.filters["n"] = show_count
+_ENVIRONMENT.filters["n"] = shown
 _ENVIRONMENT.filters["plural"] = plural
 _ENVIRONMENT.filters["trend"] = show_trend
-_ENVIRONMENT.filters["theme_n"] = show_theme_count
 _ENVIRONMENT.filters["d"] = lambda day: day.strftime("%d-%m-%Y")
 _ENVIRONMENT.filters["domain"] = lambda key: label(LIFE_DOMAIN_LABELS, key)
 _ENVIRONMENT.filters["level"] = lambda key: LEVEL_LABELS.get(key, key)
@@ -77,7 +66,6 @@ def _themes(bundle: PolicyBundleV1) -> list[ThemeV1]:
 
 
 def render_html(bundle: PolicyBundleV1) -> str:
-    minimum = bundle.min_group_size
     shown_domains = [c for c in bundle.by_domain if c.count or c.suppressed]
     neighbourhoods = [c for c in bundle.by_neighbourhood if c.count or c.suppressed]
     template = _ENVIRONMENT.get_template("bundle.html.jinja")
@@ -85,11 +73,9 @@ def render_html(bundle: PolicyBundleV1) -> str:
         bundle=bundle,
         themes=_themes(bundle),
         css=Markup(_CSS.read_text(encoding="utf-8")),  # noqa: S704 - our own stylesheet
-        domain_chart=horizontal_bars(shown_domains, minimum=minimum, chart_id="domeinen"),
-        trend_chart=period_columns(
-            [(p.label, p.count) for p in bundle.trend], minimum=minimum, chart_id="trend"
-        ),
+        domain_chart=horizontal_bars(shown_domains, chart_id="domeinen"),
+        trend_chart=period_columns([(p.label, p.count) for p in bundle.trend], chart_id="trend"),
         neighbourhood_chart=horizontal_bars(
-            neighbourhoods[:MAX_NEIGHBOURHOOD_BARS], minimum=minimum, chart_id="wijken"
+            neighbourhoods[:MAX_NEIGHBOURHOOD_BARS], chart_id="wijken"
         ),
     )

@@ -16,10 +16,11 @@ from .model import Domain
 from .taxonomy import Taxonomy
 from .text import Token, tokenize
 
-LEXICON_VERSION: Final = "3"
+LEXICON_VERSION: Final = "4"
 """Bump when the matching or scoring rules change, so events show which build tagged them.
 2: negation of problem words, taxonomy id in the version, learned model combined.
-3: primary domain by score, cross-cutting domains and where the evidence starts."""
+3: primary domain by score, cross-cutting domains and where the evidence starts.
+4: a domain beside the primary needs half the primary's score."""
 CROSS_CUTTING_FACTOR: Final = 0.8
 """A cross-cutting domain (services, participation) competes for primary at this share of
 its score: "het OCMW antwoordt niet op mijn vraag voor huurhulp" is about housing."""
@@ -27,6 +28,11 @@ EARLY_BONUS: Final = 0.2
 """Up to this much is added for evidence at the very start of the text: people name what the
 signal is about first and its causes and consequences after ("schoolreis te duur" ->
 onderwijs, then inkomen)."""
+SECONDARY_SHARE: Final = 0.5
+"""A domain beside the primary is tagged only from this share of the primary's score: a
+signal about a flooded house that mentions "the children" in passing is not also about the
+family. Measured on the labeled sets, the extra domains people did not tag were mostly weak
+side remarks of this kind."""
 SCORE_DECIMALS: Final = 4
 _LEMMA: Final = attrgetter("lemma")
 
@@ -62,7 +68,9 @@ def classify(
     Each distinct vocabulary entry counts once per domain (at its strongest), however often
     it recurs: ten mentions of "school" are not ten problems. Every occurrence is still
     listed as evidence. Nothing is forced: without a domain at its threshold the signal
-    goes to a person (``needs_review``).
+    goes to a person (``needs_review``). Beside the primary, a domain at its threshold is
+    tagged only with at least ``SECONDARY_SHARE`` of the primary's score (all scores are
+    still reported).
 
     With a ``model`` learned from corrections (of this taxonomy only), each domain's score
     is a blend of the vocabulary score and the model's probability, the model counting
@@ -211,6 +219,9 @@ def _result(
         # Primary first, the others by score: readers (and the eval) take the first tag as
         # what the signal is mainly about.
         tagged.sort(key=lambda i: domains[i].id != primary)
+        if len(tagged) > 1:
+            floor = SECONDARY_SHARE * scores[tagged[0]]
+            tagged[1:] = [i for i in tagged[1:] if scores[i] >= floor]
     tags = [
         {
             "domain": domains[i].id,

@@ -20,9 +20,14 @@ app.kubernetes.io/component: {{ .component }}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end -}}
 
+{{/* Whether the services authenticate to the chart's own Kafka with SCRAM over TLS. */}}
+{{- define "seinpost.scram" -}}
+{{- if and .Values.kafka.create .Values.kafka.scramUsers .Values.kafka.servicesUseScram -}}true{{- end -}}
+{{- end -}}
+
 {{- define "seinpost.bootstrap" -}}
 {{- if .Values.kafka.create -}}
-{{ .Values.kafka.name }}-kafka-bootstrap:9092
+{{ .Values.kafka.name }}-kafka-bootstrap:{{ if include "seinpost.scram" . }}9094{{ else }}9092{{ end }}
 {{- else -}}
 {{ required "kafka.bootstrapServers is required when kafka.create is false" .Values.kafka.bootstrapServers }}
 {{- end -}}
@@ -36,17 +41,52 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
-{{/* Environment every container gets: the ConfigMap, the DSN from the database Secret. */}}
+{{/* Environment every container gets: the ConfigMap, the DSN from the database Secret and,
+with SCRAM, the Kafka user of its service (.user) with the password from the Secret the
+Strimzi User Operator writes. Called with (dict "root" $ "user" "intake"). */}}
 {{- define "seinpost.env" -}}
+{{- $root := .root -}}
 envFrom:
   - configMapRef:
-      name: {{ include "seinpost.fullname" . }}-config
+      name: {{ include "seinpost.fullname" $root }}-config
 env:
   - name: SEINPOST_POSTGRES_DSN
     valueFrom:
       secretKeyRef:
-        name: {{ include "seinpost.dbSecret" . }}
-        key: {{ if .Values.postgres.create }}uri{{ else }}{{ .Values.postgres.existingSecretKey }}{{ end }}
+        name: {{ include "seinpost.dbSecret" $root }}
+        key: {{ if $root.Values.postgres.create }}uri{{ else }}{{ $root.Values.postgres.existingSecretKey }}{{ end }}
+{{- if include "seinpost.scram" $root }}
+  - name: SEINPOST_KAFKA_SECURITY_PROTOCOL
+    value: SASL_SSL
+  - name: SEINPOST_KAFKA_SASL_MECHANISM
+    value: SCRAM-SHA-512
+  - name: SEINPOST_KAFKA_SASL_USERNAME
+    value: {{ include "seinpost.fullname" $root }}-{{ .user }}
+  - name: SEINPOST_KAFKA_SASL_PASSWORD
+    valueFrom:
+      secretKeyRef:
+        name: {{ include "seinpost.fullname" $root }}-{{ .user }}
+        key: password
+  - name: SEINPOST_KAFKA_SSL_CAFILE
+    value: /etc/seinpost/kafka-ca/ca.crt
+{{- end }}
+{{- end -}}
+
+{{/* With SCRAM: the cluster CA, mounted where SEINPOST_KAFKA_SSL_CAFILE points. */}}
+{{- define "seinpost.kafkaCaMount" -}}
+{{- if include "seinpost.scram" . -}}
+- {name: kafka-ca, mountPath: /etc/seinpost/kafka-ca, readOnly: true}
+{{- end }}
+{{- end -}}
+
+{{- define "seinpost.kafkaCaVolume" -}}
+{{- if include "seinpost.scram" . -}}
+- name: kafka-ca
+  secret:
+    secretName: {{ .Values.kafka.name }}-cluster-ca-cert
+    items:
+      - {key: ca.crt, path: ca.crt}
+{{- end }}
 {{- end -}}
 
 {{- define "seinpost.podSecurityContext" -}}
