@@ -591,3 +591,71 @@ def test_classified_event_equals_a_fully_validated_one() -> None:
         )
     )
     assert encode_event(fast) == encode_event(slow)
+
+
+# --- the batch path == one text at a time ----------------------------------------------------
+
+
+@pytest.mark.parametrize("with_model", [False, True])
+def test_classify_many_equals_classify_per_text(dev_model: LearnedModel, with_model: bool) -> None:
+    # The service classifies whole batches; every result must be exactly what classify()
+    # gives for that text alone: scores, tags, evidence (learned words too), primary, review.
+    from services.classifier.domain import classify_many
+
+    model = dev_model if with_model else None
+    texts = [str(item["text"]) for item in _labeled("dev.jsonl")] + UNSEEN
+    one_by_one = [classify(text, TAXONOMY, classified_at=NOW, model=model) for text in texts]
+    for size in (1, 7, 64, len(texts)):
+        batched = [
+            result
+            for start in range(0, len(texts), size)
+            for result in classify_many(
+                texts[start : start + size], TAXONOMY, classified_at=NOW, model=model
+            )
+        ]
+        assert [r.model_dump() for r in batched] == [r.model_dump() for r in one_by_one], size
+    learned_words = sum(
+        evidence.term == dev_model.evidence_label
+        for result in one_by_one
+        for tag in result.domains
+        for evidence in tag.evidence
+    )
+    assert (learned_words > 0) == with_model
+    assert classify_many([], TAXONOMY, classified_at=NOW, model=model) == []
+
+
+def test_batch_blend_equals_the_per_text_arithmetic() -> None:
+    # numpy's exp may differ from math.exp in the last bit and np.rint from round() near a
+    # half: the batch blend must still give round()'s numbers, also right at the boundaries.
+    import math
+
+    import numpy as np
+
+    from services.classifier.domain.learned import BatchPrediction, _sigmoid
+
+    model = LearnedModel(
+        "v", TAXONOMY.id, NOW, 45, {"werk": 0.1, "wonen": -0.2}, {"w:huur": {"wonen": 1.0}}
+    )
+    share = model.share
+    rng = np.random.default_rng(4)
+    count = 20_000
+    lexicon = np.round(rng.uniform(0.0, 1.0, (count, 2)), 4)
+    lexicon[::5] = 0.0
+    logits = rng.uniform(-35.0, 35.0, (count, 2))
+    logits[:40] = [[0.0, -0.0], [30.0, -30.0], [30.000001, -30.000001], [1e-300, -1e-300]] * 10
+    # Blends that land on a half of the fourth decimal (lexicon 0: the blend is share * p).
+    for k in range(100, 2_000):
+        p = (k + 0.5) / 1e4 / share
+        logits[k, 0] = math.log(p / (1.0 - p))
+        lexicon[k, 0] = 0.0
+    pairs = ((0, 1), (1, 0))  # (domain index, model column), crossed on purpose
+    batch = BatchPrediction(model, logits, [], [], [])
+    scores = lexicon.tolist()
+    blended, learned = model.blend_many(batch, scores, pairs, 4)
+    for text in range(count):
+        for index, column in pairs:
+            lex = scores[text][index]
+            p = _sigmoid(logits[text, column])
+            expected = round(lex + (share if p > lex else share / 2) * (p - lex), 4)
+            assert blended[text][index] == expected, (text, index, lex, logits[text, column])
+        assert learned[text] == [pair for pair in pairs if logits[text, pair[1]] >= 0.0]

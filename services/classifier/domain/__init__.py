@@ -9,7 +9,7 @@ No I/O apart from reading taxonomy files::
 from .corrections import UnknownDomainsError, belongs_to, corrected_classification
 from .learned import LearnedModel, TrainingExample, train
 from .model import Domain, Term
-from .scoring import LEXICON_VERSION, classifier_version, classify
+from .scoring import LEXICON_VERSION, classifier_version, classify, classify_many
 from .taxonomy import Taxonomy, load_default_taxonomy, load_taxonomy, parse_taxonomy
 from .text import warm_up
 
@@ -24,6 +24,7 @@ __all__ = [
     "belongs_to",
     "classifier_version",
     "classify",
+    "classify_many",
     "corrected_classification",
     "load_default_taxonomy",
     "load_taxonomy",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -127,17 +128,24 @@ class Prediction:
         if not weights:
             return ()
         # Only the few strongest (ties included) need their place in the text; the bar is
-        # above zero, as only the words that pushed the domain up are shown.
-        bar = max(sorted(weights)[-min(EVIDENCE_WORDS, len(weights))], _TINY)
+        # above zero, as only the words that pushed the domain up are shown. They are found
+        # by value (list.index, in C) rather than by testing every weight in Python: that
+        # test cost a fifth of a domain's learned evidence (numpy's partition and
+        # flatnonzero cost more still, in call overhead, at fifty weights).
+        ascending = sorted(weights)
+        bar = max(ascending[-min(EVIDENCE_WORDS, len(ascending))], _TINY)
         rows = self._rows
         features = self._features
         ids = self._ids
         ranked: list[tuple[float, int]] = []
-        for k in compress(range(len(weights)), map(bar.__le__, weights)):
+        last: dict[float, int] = {}
+        for value in ascending[bisect_left(ascending, bar) :]:
+            # Equal weights are found one after the other, each once.
+            k = last[value] = weights.index(value, last.get(value, -1) + 1)
             feature = features[rows[k + 1]]
             # A unigram is shown on the first token with its lemma (the common case, inline).
             at = ids.index(feature) if type(feature) is int else self._first_pair(feature)
-            ranked.append((-weights[k], at))
+            ranked.append((-value, at))
         ranked.sort()
         tokens = self._tokens
         return tuple(sorted({(tokens[i].start, tokens[i].end) for _, i in ranked[:EVIDENCE_WORDS]}))
@@ -152,6 +160,54 @@ class Prediction:
         while ids[index + 1] != second or not tokens[index].joins_next:
             index = ids.index(first, index + 1)
         return index
+
+
+_BLOCK_TEXTS: Final = 64
+"""Texts summed per numpy block in a batch (sorted by length, so padding stays small)."""
+
+
+def _sigmoid(logit: float) -> float:
+    """The logistic function, its argument clamped to [-30, 30] (no overflow, and beyond
+    that a probability is as good as 0 or 1)."""
+    if -30.0 <= logit <= 30.0:
+        return 1.0 / (1.0 + math.exp(-logit))
+    return _AT_MINUS_30 if logit < 0.0 else _AT_PLUS_30
+
+
+class BatchPrediction:
+    """What the model says about a batch of texts (:meth:`LearnedModel.evaluate_many`)."""
+
+    __slots__ = ("_blocks", "_found", "_model", "_tokens", "logits")
+
+    def __init__(
+        self,
+        model: LearnedModel,
+        logits: npt.NDArray[np.float64],
+        blocks: list[tuple[npt.NDArray[np.float64], int]],
+        found: list[tuple[list[int], list[int]]],
+        tokens: list[Sequence[Token]],
+    ) -> None:
+        self.logits = logits
+        """Per text (row) and model column."""
+        self._model = model
+        self._blocks = blocks
+        self._found = found
+        self._tokens = tokens
+
+    def prediction(self, text: int) -> Prediction:
+        """The prediction of one text, for its evidence words (:meth:`Prediction.words`)."""
+        block, position = self._blocks[text]
+        ids, rows = self._found[text]
+        logits: list[float] = self.logits[text].tolist()
+        return Prediction(
+            list(map(_sigmoid, logits)),
+            logits,
+            block[position, : len(rows)],
+            rows,
+            self._model._features,
+            ids,
+            self._tokens[text],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,9 +272,11 @@ class LearnedModel:
         object.__setattr__(self, "_columns", {})
         object.__setattr__(self, "_pairs", {})
         object.__setattr__(self, "_features", features)
-        matrix = np.array([[self.intercepts[d] for d in domains], *rows], dtype=np.float64).reshape(
-            len(rows) + 1, len(domains)
-        )
+        # The last row is all zeros: batches pad their shorter texts with it (see
+        # _sum_rows); no feature maps to it.
+        matrix = np.array(
+            [[self.intercepts[d] for d in domains], *rows, [0.0] * len(domains)], dtype=np.float64
+        ).reshape(len(rows) + 2, len(domains))
         object.__setattr__(self, "_matrix", matrix)
 
     @property
@@ -273,6 +331,19 @@ class LearnedModel:
         """
         if lemmas is None:
             lemmas = map(lemma, map(_RAW, tokens))
+        ids, rows = self._rows(tokens, lemmas)
+        # One contiguous matrix: a few dozen rows gathered and summed in C. A running sum
+        # (cumsum) adds row by row in order, so the logits are exactly those of plain Python
+        # addition; sum() would switch to pairwise summation for a single domain.
+        gathered = self._matrix.take(np.array(rows, dtype=np.intp), axis=0)
+        logits: list[float] = gathered.cumsum(axis=0)[-1].tolist()
+        probabilities = list(map(_sigmoid, logits))
+        return Prediction(probabilities, logits, gathered, rows, self._features, ids, tokens)
+
+    def _rows(self, tokens: Sequence[Token], lemmas: Iterable[str]) -> tuple[list[int], list[int]]:
+        """Word ids per token, and the matrix rows of the features found: row 0 (the
+        intercepts), then unigrams in the order their words first occur, then joined bigrams
+        in the same order, each once (features are binary)."""
         # Every step below iterates in C (map, zip, compress, dict.fromkeys): a Python loop
         # over the tokens cost more than the whole vocabulary match.
         ids = list(map(self._lemma_ids.get, lemmas, repeat(_UNKNOWN)))
@@ -281,21 +352,95 @@ class LearnedModel:
             chain((0,), map(self._unigram.get, ids), map(self._bigram.get, pairs))
         )
         found.pop(None, None)
-        rows: list[int] = list(found)  # type: ignore[arg-type]
-        # One contiguous matrix: a few dozen rows gathered and summed in C. A running sum
-        # (cumsum) adds row by row in order, so the logits are exactly those of plain Python
-        # addition; sum() would switch to pairwise summation for a single domain.
-        gathered = self._matrix.take(np.array(rows, dtype=np.intp), axis=0)
-        logits: list[float] = gathered.cumsum(axis=0)[-1].tolist()
-        # The logistic function, its argument clamped to [-30, 30] (no overflow, and beyond
-        # that a probability is as good as 0 or 1).
-        probabilities = [
-            1.0 / (1.0 + math.exp(-logit))
-            if -30.0 <= logit <= 30.0
-            else (_AT_MINUS_30 if logit < 0.0 else _AT_PLUS_30)
-            for logit in logits
-        ]
-        return Prediction(probabilities, logits, gathered, rows, self._features, ids, tokens)
+        return ids, list(found)  # type: ignore[arg-type]
+
+    def evaluate_many(
+        self, texts: Sequence[tuple[Sequence[Token], Iterable[str]]]
+    ) -> BatchPrediction:
+        """As :meth:`evaluate` for many texts (tokens and their lemmas) at once: the rows of
+        all texts are gathered and summed in a few numpy calls per batch instead of a few
+        per text, whose fixed cost was most of the model's price at a few dozen features."""
+        found = [self._rows(tokens, lemmas) for tokens, lemmas in texts]
+        logits, blocks = self._sum_rows([rows for _, rows in found])
+        return BatchPrediction(self, logits, blocks, found, [tokens for tokens, _ in texts])
+
+    def _sum_rows(
+        self, per_text: list[list[int]]
+    ) -> tuple[npt.NDArray[np.float64], list[tuple[npt.NDArray[np.float64], int]]]:
+        """Per text the left-to-right sum of its matrix rows (N x columns), and where each
+        text's gathered rows are (block, index in the block).
+
+        Texts of similar length are padded to a rectangle with the all-zero last row and
+        summed with one cumsum: adding 0.0 changes no sum, and a running sum adds in order,
+        exactly as :meth:`evaluate` (and plain Python) does; ``np.add.reduceat`` or
+        ``sum`` would use pairwise summation and could differ in the last bit.
+        """
+        matrix = self._matrix
+        zero = len(matrix) - 1
+        logits = np.empty((len(per_text), matrix.shape[1]), dtype=np.float64)
+        blocks: list[tuple[npt.NDArray[np.float64], int]] = [(logits, 0)] * len(per_text)
+        order = sorted(range(len(per_text)), key=lambda i: len(per_text[i]))
+        for start in range(0, len(order), _BLOCK_TEXTS):
+            chunk = order[start : start + _BLOCK_TEXTS]
+            width = len(per_text[chunk[-1]])
+            padded = [per_text[i] + [zero] * (width - len(per_text[i])) for i in chunk]
+            block = matrix.take(np.array(padded, dtype=np.intp), axis=0)
+            logits[chunk] = block.cumsum(axis=1)[:, -1]
+            for position, index in enumerate(chunk):
+                blocks[index] = (block, position)
+        return logits, blocks
+
+    def blend_many(
+        self,
+        batch: BatchPrediction,
+        scores: list[list[float]],
+        pairs: Sequence[tuple[int, int]],
+        decimals: int,
+    ) -> tuple[list[list[float]], list[list[tuple[int, int]]]]:
+        """Vocabulary scores (per text, per domain) blended with the model's probabilities as
+        :meth:`blend` for each (domain index, model column) of ``pairs``, rounded as
+        ``round(value, decimals)``; and per text the pairs whose logit is at least 0 (the
+        domains that may show learned evidence words).
+
+        Exactly the numbers of the per-text path: numpy's ``exp`` may differ from
+        ``math.exp`` in the last bit and ``np.round`` from ``round`` near a half, so every
+        value whose scaled blend lies within 1e-6 of a rounding boundary is worked out again
+        with the per-text arithmetic (a handful per thousand texts, if any).
+        """
+        logits = batch.logits
+        if not pairs:
+            return scores, [[] for _ in scores]
+        domain_at = np.array([index for index, _ in pairs], dtype=np.intp)
+        column_at = np.array([column for _, column in pairs], dtype=np.intp)
+        table = np.array(scores, dtype=np.float64).reshape(len(scores), -1)
+        chosen = logits[:, column_at]
+        with np.errstate(over="ignore"):
+            probability = 1.0 / (1.0 + np.exp(-chosen))
+        probability = np.where(
+            chosen < -30.0, _AT_MINUS_30, np.where(chosen > 30.0, _AT_PLUS_30, probability)
+        )
+        lexicon = table[:, domain_at]
+        share = self.share
+        blended = lexicon + np.where(probability > lexicon, share, share / 2) * (
+            probability - lexicon
+        )
+        scale = 10.0**decimals
+        scaled = blended * scale
+        rounded = np.rint(scaled) / scale
+        table[:, domain_at] = rounded
+        out: list[list[float]] = table.tolist()
+        # Near a rounding boundary (or numpy's exp a bit off there): the per-text arithmetic.
+        doubtful = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+        for text, k in zip(*np.nonzero(doubtful), strict=True):
+            index, column = pairs[k]
+            lexicon_score = scores[text][index]
+            p = _sigmoid(float(logits[text, column]))
+            out[text][index] = round(
+                lexicon_score + (share if p > lexicon_score else share / 2) * (p - lexicon_score),
+                decimals,
+            )
+        learned = (chosen >= 0.0).tolist()
+        return out, [list(compress(pairs, row)) for row in learned]
 
     def predict(self, tokens: Sequence[Token]) -> dict[str, Contribution]:
         prediction = self.evaluate(tokens)

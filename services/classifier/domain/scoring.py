@@ -6,11 +6,12 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from operator import attrgetter
-from typing import Final
+from typing import Final, Protocol
 
 from schemas.v1 import ClassificationV1
 
-from .learned import LearnedModel, Prediction
+from .learned import BatchPrediction, LearnedModel, Prediction
+from .matcher import _Analysis
 from .model import Domain
 from .taxonomy import Taxonomy
 from .text import Token, tokenize
@@ -78,6 +79,94 @@ def classify(
     """
     if model is not None and (model.taxonomy_id != taxonomy.id or not model.intercepts):
         model = None  # never apply what was learned under another taxonomy
+    tokens, analyses, found, scores = _match(text, taxonomy)
+    learned: list[tuple[int, int]] = []
+    prediction = None
+    if model is not None:
+        prediction, learned = _blend(tokens, map(_LEMMA, analyses), taxonomy, model, scores)
+    return _result(
+        text,
+        taxonomy,
+        classifier_version(taxonomy, model),
+        scores,
+        found,
+        learned,
+        prediction,
+        model.evidence_label if model is not None else "",
+        classified_at,
+    )
+
+
+def classify_many(
+    texts: Sequence[str],
+    taxonomy: Taxonomy,
+    *,
+    classified_at: datetime,
+    model: LearnedModel | None = None,
+) -> list[ClassificationV1]:
+    """:func:`classify` for a batch of texts, with exactly its results.
+
+    What a batch shares is worked out once (the classifier version, the model's columns),
+    and the learned model scores and blends all texts in a few numpy calls instead of a
+    few per text (see :meth:`LearnedModel.evaluate_many`).
+    """
+    if model is not None and (model.taxonomy_id != taxonomy.id or not model.intercepts):
+        model = None  # never apply what was learned under another taxonomy
+    version = classifier_version(taxonomy, model)
+    matched = [_match(text, taxonomy) for text in texts]
+    if model is None or not texts:
+        return [
+            _result(text, taxonomy, version, scores, found, [], None, "", classified_at)
+            for text, (_, _, found, scores) in zip(texts, matched, strict=True)
+        ]
+    batch = model.evaluate_many(
+        [(tokens, map(_LEMMA, analyses)) for tokens, analyses, _, _ in matched]
+    )
+    pairs = model.learned_pairs(taxonomy.fingerprint, taxonomy.domains)
+    blended, learned = model.blend_many(
+        batch, [scores for _, _, _, scores in matched], pairs, SCORE_DECIMALS
+    )
+    label = model.evidence_label
+    return [
+        _result(
+            text,
+            taxonomy,
+            version,
+            blended[index],
+            found,
+            learned[index],
+            _Lazy(batch, index),
+            label,
+            classified_at,
+        )
+        for index, (text, (_, _, found, _)) in enumerate(zip(texts, matched, strict=True))
+    ]
+
+
+class _Lazy:
+    """One text's prediction of a batch, built only if a tagged domain shows learned words."""
+
+    __slots__ = ("_batch", "_index", "_prediction")
+
+    def __init__(self, batch: BatchPrediction, index: int) -> None:
+        self._batch = batch
+        self._index = index
+        self._prediction: Prediction | None = None
+
+    def words(self, column: int) -> tuple[tuple[int, int], ...]:
+        if self._prediction is None:
+            self._prediction = self._batch.prediction(self._index)
+        return self._prediction.words(column)
+
+
+def _match(
+    text: str, taxonomy: Taxonomy
+) -> tuple[list[Token], list[_Analysis], list[list[tuple[int, int, str]]], list[float]]:
+    """The vocabulary's part: tokens, their analyses, evidence per domain, score per domain.
+
+    Each distinct vocabulary entry counts once per domain (at its strongest), however often
+    it recurs; every occurrence is still listed as evidence.
+    """
     domains = taxonomy.domains
     weights: list[dict[str, float]] = [{} for _ in domains]
     # Evidence stays plain tuples until we know which domains are tagged: most domains with
@@ -92,18 +181,35 @@ def classify(
             if per_term.get(hit.term, 0.0) < hit.weight:
                 per_term[hit.term] = hit.weight
             found[hit.domain].append((start, end, hit.term))
-
     scores = [saturate(sum(per_term.values())) if per_term else 0.0 for per_term in weights]
-    if model is not None:
-        prediction, pending = _blend(tokens, map(_LEMMA, analyses), taxonomy, model, scores)
+    return tokens, analyses, found, scores
+
+
+class _Words(Protocol):
+    def words(self, column: int) -> tuple[tuple[int, int], ...]: ...
+
+
+def _result(
+    text: str,
+    taxonomy: Taxonomy,
+    version: str,
+    scores: list[float],
+    found: list[list[tuple[int, int, str]]],
+    learned: list[tuple[int, int]],
+    prediction: _Words | None,
+    label: str,
+    classified_at: datetime,
+) -> ClassificationV1:
+    """Tags, primary domain and evidence from the final scores; ``learned`` are the (domain,
+    model column) pairs whose learned words are shown if the domain is tagged."""
+    domains = taxonomy.domains
     tagged = sorted(
         (i for i, domain in enumerate(domains) if scores[i] >= domain.threshold),
         key=lambda i: (-scores[i], i),
     )
-    if model is not None and pending:
+    if prediction is not None and learned:
         # Learned evidence only for the domains that are tagged: nothing else shows it.
-        label = model.evidence_label
-        for index, column in pending:
+        for index, column in learned:
             if scores[index] >= domains[index].threshold:
                 found[index].extend((s, e, label) for s, e in prediction.words(column))
     # One validation of plain data in pydantic-core is much cheaper than a Python-level
@@ -129,7 +235,7 @@ def classify(
     ]
     return ClassificationV1.model_validate(
         {
-            "classifier_version": classifier_version(taxonomy, model),
+            "classifier_version": version,
             "taxonomy_version": taxonomy.version,
             "domains": tags,
             "scores": {domain.id: scores[i] for i, domain in enumerate(domains)},
