@@ -21,6 +21,7 @@ from pathlib import Path
 
 from services.classifier.domain import (
     LearnedModel,
+    Taxonomy,
     TrainingExample,
     classify,
     classify_many,
@@ -36,6 +37,22 @@ def _load(path: Path, key: str | None = None) -> list[dict[str, object]]:
     return [item[key] if key else item for item in items]
 
 
+def classify_all(
+    texts: Sequence[str],
+    taxonomy: Taxonomy,
+    now: datetime,
+    model: LearnedModel | None,
+    batch: int,
+) -> None:
+    """One pass: `classify` per text, or `classify_many` in batches of `batch` (a service's)."""
+    if batch:
+        for start in range(0, len(texts), batch):
+            classify_many(texts[start : start + batch], taxonomy, classified_at=now, model=model)
+    else:
+        for text in texts:
+            classify(text, taxonomy, classified_at=now, model=model)
+
+
 def _rate(
     texts: Sequence[str], repeat: int, model: LearnedModel | None, batch: int = 0
 ) -> dict[str, float]:
@@ -48,14 +65,7 @@ def _rate(
     for _ in range(repeat):
         started = time.perf_counter()
         cpu_started = time.thread_time()
-        if batch:
-            for start in range(0, len(texts), batch):
-                classify_many(
-                    texts[start : start + batch], taxonomy, classified_at=now, model=model
-                )
-        else:
-            for text in texts:
-                classify(text, taxonomy, classified_at=now, model=model)
+        classify_all(texts, taxonomy, now, model, batch)
         cpu_rounds.append((time.thread_time() - cpu_started) / len(texts))
         rounds.append((time.perf_counter() - started) / len(texts))
     return {

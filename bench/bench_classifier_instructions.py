@@ -33,7 +33,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.bench_classifier import ROOT, _load
+from bench.bench_classifier import ROOT, _load, classify_all
 from services.classifier.app import tune_garbage_collector
 from services.classifier.domain import (
     LearnedModel,
@@ -92,14 +92,7 @@ def run_case(case: str, repeat: int, batch: int, tuned_gc: bool = False) -> int:
         tune_garbage_collector()
 
     def one_round(done: int, _: int) -> int:
-        if batch:
-            for start in range(0, len(texts), batch):
-                classify_many(
-                    texts[start : start + batch], taxonomy, classified_at=now, model=model
-                )
-        else:
-            for text in texts:
-                classify(text, taxonomy, classified_at=now, model=model)
+        classify_all(texts, taxonomy, now, model, batch)
         return done + len(texts)
 
     return functools.reduce(one_round, range(repeat), 0)

@@ -335,6 +335,32 @@ def _json(value: object) -> str:
     return orjson.dumps(value).decode("utf-8")
 
 
+def _signal_row(s: SignalSubmittedV1, record: RecordRef) -> tuple[Any, ...]:
+    """The `signals` columns of one signal, in _SIGNAL_COLUMNS' order: the general path and
+    the one-COPY path stage the same values."""
+    return (
+        s.signal_id,
+        s.schema_version,
+        s.observed_on,
+        s.submitted_at,
+        s.received_at,
+        s.text,
+        s.municipality,
+        s.neighbourhood,
+        s.vindplaats,
+        s.reporter_role,
+        s.knowledge_type.value,
+        s.target_group.model_dump_json(),
+        s.families_count,
+        s.organisation,
+        _json([r.model_dump(mode="json") for r in s.redactions]) if s.redactions else "[]",
+        record.topic,
+        record.partition,
+        record.offset,
+        theme_terms(s.text),
+    )
+
+
 def _source(classification: ClassificationV1) -> str:
     # 1.0 events have no ``source``: the model default applies, which is what they were.
     return classification.source.value
@@ -481,30 +507,7 @@ class PostgresSignalStore:
             if row.signal_id not in best or row.key > best[row.signal_id].key:
                 best[row.signal_id] = row
         tags = list(best.values())
-        signal_rows = [
-            (
-                s.signal_id,
-                s.schema_version,
-                s.observed_on,
-                s.submitted_at,
-                s.received_at,
-                s.text,
-                s.municipality,
-                s.neighbourhood,
-                s.vindplaats,
-                s.reporter_role,
-                s.knowledge_type.value,
-                s.target_group.model_dump_json(),
-                s.families_count,
-                s.organisation,
-                _json([r.model_dump(mode="json") for r in s.redactions]) if s.redactions else "[]",
-                record.topic,
-                record.partition,
-                record.offset,
-                theme_terms(s.text),
-            )
-            for s, record in zip(signals, records, strict=True)
-        ]
+        signal_rows = [_signal_row(s, record) for s, record in zip(signals, records, strict=True)]
         classification_rows = [
             (
                 c.signal.signal_id,
@@ -602,27 +605,7 @@ class PostgresSignalStore:
             tags = c.domains
             rows.append(
                 (
-                    s.signal_id,
-                    s.schema_version,
-                    s.observed_on,
-                    s.submitted_at,
-                    s.received_at,
-                    s.text,
-                    s.municipality,
-                    s.neighbourhood,
-                    s.vindplaats,
-                    s.reporter_role,
-                    s.knowledge_type.value,
-                    s.target_group.model_dump_json(),
-                    s.families_count,
-                    s.organisation,
-                    _json([r.model_dump(mode="json") for r in s.redactions])
-                    if s.redactions
-                    else "[]",
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                    theme_terms(s.text),
+                    *_signal_row(s, record),
                     c.classifier_version,
                     c.taxonomy_version,
                     c.classified_at,
