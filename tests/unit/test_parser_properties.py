@@ -626,3 +626,20 @@ def test_found_a_steering_group_start_day_that_is_no_date_is_a_usage_error(
     assert not monkeypatch_store
     assert RUNNER.invoke(aggregator_cli.steering_group_app, args).exit_code == 0
     assert len(monkeypatch_store) == 1
+
+
+@pytest.mark.parametrize("answer", [True, 3, 2.5, {"a": "b"}])
+def test_found_a_multiple_choice_answer_that_is_no_list_is_named_by_validation(
+    answer: object,
+) -> None:
+    """Hypothesis found `doelgroep/leeftijd: true` crashing the mapping (a bool is no list)."""
+    payload = copy.deepcopy(ODK_SUBMISSION)
+    payload["doelgroep"] = {"leeftijd": answer}
+    body, problems = map_submission(ODK, payload)
+    assert problems == []
+    assert body["target_group"]["age_bands"] == answer
+    with pytest.raises(ValidationError) as caught:
+        SignalSubmissionV1.model_validate(body)
+    assert {detail["loc"][:2] for detail in caught.value.errors()} == {
+        ("target_group", "age_bands")
+    }

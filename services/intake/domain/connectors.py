@@ -167,7 +167,7 @@ def map_submission(
     submitted = submission_time(form.kind, payload)
     if submitted is not None:
         body["submitted_at"] = submitted.isoformat()
-    target: dict[str, list[str]] = {}
+    target: dict[str, Any] = {}
     for name in _TEXT_FIELDS + _LIST_FIELDS:
         path = form.fields.get(name)
         value = lookup(payload, path) if path is not None else None
@@ -176,6 +176,11 @@ def map_submission(
         if value is None:
             continue
         if name in _LIST_FIELDS:
+            if not isinstance(value, str | list):
+                # Neither tool sends this (a number, a yes/no, a group): left as it is, so that
+                # validation names the question and the expected kind of answer.
+                target[name] = value
+                continue
             # select_multiple answers are one space-separated string in both tools.
             items = value.split() if isinstance(value, str) else [str(v) for v in value]
             translate = form.values.get(name, {})
