@@ -179,23 +179,28 @@ CREATE TEMP TABLE IF NOT EXISTS stage_current_tags
     (LIKE signal_current_tags INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
 """
 
-_INSERT_SIGNALS = f"""
-INSERT INTO signals ({", ".join(_SIGNAL_COLUMNS)})
-SELECT {", ".join(_SIGNAL_COLUMNS)} FROM stage_signals
-ON CONFLICT (signal_id) DO NOTHING
-"""  # noqa: S608 - constant column lists, no input
 
-_INSERT_CLASSIFICATIONS = f"""
-INSERT INTO signal_classifications ({", ".join(_CLASSIFICATION_COLUMNS)})
-SELECT {", ".join(_CLASSIFICATION_COLUMNS)} FROM stage_classifications
-ON CONFLICT (signal_id, classifier_version) DO NOTHING
-"""  # noqa: S608 - constant column lists, no input
+def _insert_staged(table: str, columns: list[str], stage: str, key: str) -> str:
+    """Rows staged by COPY into their table, each once: a row already there (same key) stays."""
+    names = ", ".join(columns)
+    return (
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "  # noqa: S608 - constants
+        f"ON CONFLICT ({key}) DO NOTHING"
+    )
 
-_INSERT_DOMAINS = f"""
-INSERT INTO signal_domains ({", ".join(_DOMAIN_COLUMNS)})
-SELECT {", ".join(_DOMAIN_COLUMNS)} FROM stage_domains
-ON CONFLICT (signal_id, classifier_version, domain) DO NOTHING
-"""  # noqa: S608 - constant column lists, no input
+
+_INSERT_SIGNALS = _insert_staged("signals", _SIGNAL_COLUMNS, "stage_signals", "signal_id")
+
+_INSERT_CLASSIFICATIONS = _insert_staged(
+    "signal_classifications",
+    _CLASSIFICATION_COLUMNS,
+    "stage_classifications",
+    "signal_id, classifier_version",
+)
+
+_INSERT_DOMAINS = _insert_staged(
+    "signal_domains", _DOMAIN_COLUMNS, "stage_domains", "signal_id, classifier_version, domain"
+)
 
 # The common batch — model classifications of distinct signals, no corrections — goes through
 # one wide staging row per signal instead of four narrower ones: one COPY, and PostgreSQL (not
@@ -216,16 +221,10 @@ CREATE TEMP TABLE IF NOT EXISTS stage_wide (
     domains text, domain_scores real[], domain_evidence jsonb
 ) ON COMMIT DELETE ROWS
 """
-_WIDE_INSERT_SIGNALS = f"""
-INSERT INTO signals ({", ".join(_SIGNAL_COLUMNS)})
-SELECT {", ".join(_SIGNAL_COLUMNS)} FROM stage_wide
-ON CONFLICT (signal_id) DO NOTHING
-"""  # noqa: S608 - constant column lists, no input
-_WIDE_INSERT_CLASSIFICATIONS = f"""
-INSERT INTO signal_classifications ({", ".join(_CLASSIFICATION_COLUMNS)})
-SELECT {", ".join(_CLASSIFICATION_COLUMNS)} FROM stage_wide
-ON CONFLICT (signal_id, classifier_version) DO NOTHING
-"""  # noqa: S608 - constant column lists, no input
+_WIDE_INSERT_SIGNALS = _insert_staged("signals", _SIGNAL_COLUMNS, "stage_wide", "signal_id")
+_WIDE_INSERT_CLASSIFICATIONS = _insert_staged(
+    "signal_classifications", _CLASSIFICATION_COLUMNS, "stage_wide", "signal_id, classifier_version"
+)
 _WIDE_INSERT_DOMAINS = f"""
 INSERT INTO signal_domains ({", ".join(_DOMAIN_COLUMNS)})
 SELECT w.signal_id, w.classifier_version, d.domain, d.score, w.domain_evidence -> (d.n::int - 1)
