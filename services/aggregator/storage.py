@@ -202,6 +202,17 @@ _INSERT_DOMAINS = _insert_staged(
     "signal_domains", _DOMAIN_COLUMNS, "stage_domains", "signal_id, classifier_version, domain"
 )
 
+# A row is only replaced by one that ranks higher — (correction before model, later before
+# earlier, then a fixed tie-break) — so arrival order and replays cannot change the outcome.
+_REPLACE_IF_HIGHER_RANK = """ON CONFLICT (signal_id) DO UPDATE SET
+    source = excluded.source, source_rank = excluded.source_rank,
+    effective_at = excluded.effective_at, tie_break = excluded.tie_break,
+    classifier_version = excluded.classifier_version, correction_id = excluded.correction_id,
+    domains = excluded.domains, primary_domain = excluded.primary_domain,
+    needs_review = excluded.needs_review
+WHERE (excluded.source_rank, excluded.effective_at, excluded.tie_break)
+    > (t.source_rank, t.effective_at, t.tie_break)"""
+
 # The common batch — model classifications of distinct signals, no corrections — goes through
 # one wide staging row per signal instead of four narrower ones: one COPY, and PostgreSQL (not
 # Python) spreads it over the four tables. Same ON CONFLICT rules as the general path below.
@@ -232,21 +243,13 @@ FROM stage_wide AS w, unnest(string_to_array(w.domains, ' '), w.domain_scores)
      WITH ORDINALITY AS d (domain, score, n)
 ON CONFLICT (signal_id, classifier_version, domain) DO NOTHING
 """  # noqa: S608 - constant column lists, no input
-# A model classification's tag row, as _tag_row makes it; the ranking rule is the one of
-# _UPSERT_CURRENT_TAGS.
+# A model classification's tag row, as _tag_row makes it.
 _WIDE_UPSERT_CURRENT_TAGS = f"""
 INSERT INTO signal_current_tags AS t ({", ".join(_TAG_COLUMNS)})
 SELECT signal_id, 'model', 0, classified_at, classifier_version, classifier_version, NULL,
        string_to_array(domains, ' '), primary_domain, needs_review
 FROM stage_wide
-ON CONFLICT (signal_id) DO UPDATE SET
-    source = excluded.source, source_rank = excluded.source_rank,
-    effective_at = excluded.effective_at, tie_break = excluded.tie_break,
-    classifier_version = excluded.classifier_version, correction_id = excluded.correction_id,
-    domains = excluded.domains, primary_domain = excluded.primary_domain,
-    needs_review = excluded.needs_review
-WHERE (excluded.source_rank, excluded.effective_at, excluded.tie_break)
-    > (t.source_rank, t.effective_at, t.tie_break)
+{_REPLACE_IF_HIGHER_RANK}
 """  # noqa: S608 - constant column lists, no input
 
 _INSERT_CORRECTIONS = """
@@ -260,19 +263,10 @@ FROM unnest(
 ON CONFLICT (correction_id) DO NOTHING
 """
 
-# A row is only replaced by one that ranks higher — (correction before model, later before
-# earlier, then a fixed tie-break) — so arrival order and replays cannot change the outcome.
 _UPSERT_CURRENT_TAGS = f"""
 INSERT INTO signal_current_tags AS t ({", ".join(_TAG_COLUMNS)})
 SELECT {", ".join(_TAG_COLUMNS)} FROM stage_current_tags
-ON CONFLICT (signal_id) DO UPDATE SET
-    source = excluded.source, source_rank = excluded.source_rank,
-    effective_at = excluded.effective_at, tie_break = excluded.tie_break,
-    classifier_version = excluded.classifier_version, correction_id = excluded.correction_id,
-    domains = excluded.domains, primary_domain = excluded.primary_domain,
-    needs_review = excluded.needs_review
-WHERE (excluded.source_rank, excluded.effective_at, excluded.tie_break)
-    > (t.source_rank, t.effective_at, t.tie_break)
+{_REPLACE_IF_HIGHER_RANK}
 """  # noqa: S608 - constant column lists, no input
 
 _INSERT_DECISIONS = """
