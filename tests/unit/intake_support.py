@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -14,7 +15,7 @@ from services.common.kafka import Outgoing
 from services.common.settings import KafkaSettings
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
-from services.intake.storage import InMemorySubmissionStore
+from services.intake.storage import InMemorySubmissionStore, Reservation
 from tests.fakes import FakePublisher
 
 TOKEN = "spt_" + "g" * 43  # organisation basisschool-de-regenboog, area Gent
@@ -120,3 +121,14 @@ class Harness:
     @property
     def store(self) -> InMemorySubmissionStore:
         return self.backends[0].store
+
+
+def reservation() -> Reservation:
+    """A new signal's idempotency claim, as intake makes one per request."""
+    return Reservation(
+        signal_id=uuid.uuid4(),
+        content_hash=b"\x00" * 32,
+        organisation="org",
+        received_at=datetime(2026, 11, 20, tzinfo=UTC),
+        redactions=(),
+    )

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
@@ -18,8 +17,9 @@ import pytest
 from schemas.v1 import signal_submitted_event
 from services.common.kafka import Outgoing
 from services.intake.app import ProducerPublisher
-from services.intake.storage import PostgresSubmissionStore, Reservation
+from services.intake.storage import PostgresSubmissionStore
 from tests.factories import submitted_signal
+from tests.unit.intake_support import reservation
 
 
 class _CountingPool:
@@ -38,20 +38,10 @@ class _CountingPool:
         return [{"signal_id": signal_id, "claimed": True} for signal_id in signal_ids]
 
 
-def _reservation() -> Reservation:
-    return Reservation(
-        signal_id=uuid.uuid4(),
-        content_hash=b"\x00" * 32,
-        organisation="org",
-        received_at=datetime(2026, 11, 20, tzinfo=UTC),
-        redactions=(),
-    )
-
-
 async def _claims_spaced(store: PostgresSubmissionStore, count: int, gap_s: float) -> list[Any]:
     async def claim(delay_s: float) -> Any:
         await asyncio.sleep(delay_s)
-        return await store.reserve(_reservation())
+        return await store.reserve(reservation())
 
     return await asyncio.gather(*(claim(i * gap_s) for i in range(count)), return_exceptions=True)
 

@@ -12,12 +12,12 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
 
-from services.intake.storage import PostgresSubmissionStore, Reservation
+from services.intake.storage import PostgresSubmissionStore
+from tests.unit.intake_support import reservation
 
 
 class _DownPool:
@@ -33,16 +33,6 @@ class _DownPool:
         yield  # pragma: no cover - never reached
 
 
-def _reservation() -> Reservation:
-    return Reservation(
-        signal_id=uuid.uuid4(),
-        content_hash=b"\x00" * 32,
-        organisation="org",
-        received_at=datetime(2026, 11, 20, tzinfo=UTC),
-        redactions=(),
-    )
-
-
 async def test_reserve_fails_instead_of_hanging_when_no_connection_can_be_had() -> None:
     pool = _DownPool()
     store = PostgresSubmissionStore(cast(Any, pool))
@@ -50,7 +40,7 @@ async def test_reserve_fails_instead_of_hanging_when_no_connection_can_be_had() 
     try:
         results = await asyncio.wait_for(
             asyncio.gather(
-                *(store.reserve(_reservation()) for _ in range(5)), return_exceptions=True
+                *(store.reserve(reservation()) for _ in range(5)), return_exceptions=True
             ),
             timeout=5,
         )
