@@ -40,13 +40,13 @@ from bench.bench_aggregator import (
     WAT,
     _event,
 )
-from services.aggregator.app import tune_garbage_collector
 from services.aggregator.bundling import compile_for_group
 from services.aggregator.domain.text import theme_terms
 from services.aggregator.handlers import handle_classified_batch
 from services.aggregator.periods import parse_period
 from services.aggregator.storage import PostgresSignalStore, SteeringGroup, migrate
 from services.common.events import RecordRef
+from services.common.gc_tuning import tune_garbage_collector
 from services.common.kafka import Outgoing
 from services.common.postgres import create_pool
 from services.common.settings import KafkaSettings, PostgresSettings

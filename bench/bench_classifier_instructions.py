@@ -15,7 +15,7 @@ Only the warm hot loop is counted: collection is toggled on a ``functools.reduce
 (caches filled in a first pass, as in a running service). Texts and model are those of
 ``bench.bench_classifier``. ``--batch`` classifies with ``classify_many`` in batches of that
 size instead of one ``classify`` per text; ``--tuned-gc`` collects garbage as the service
-does (:func:`services.classifier.app.tune_garbage_collector`). Prints numbers; asserts
+does (:func:`services.common.gc_tuning.tune_garbage_collector`). Prints numbers; asserts
 nothing.
 """
 
@@ -34,7 +34,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.bench_classifier import ROOT, _load, classify_all
-from services.classifier.app import tune_garbage_collector
 from services.classifier.domain import (
     LearnedModel,
     TrainingExample,
@@ -43,6 +42,7 @@ from services.classifier.domain import (
     load_default_taxonomy,
     train,
 )
+from services.common.gc_tuning import tune_garbage_collector
 
 CASES = ("realistic-lexicon", "realistic-model", "dev-lexicon", "dev-model")
 

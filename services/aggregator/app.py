@@ -3,7 +3,6 @@ the bundle scheduler."""
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -33,6 +32,7 @@ from services.aggregator.settings import AggregatorSettings
 from services.aggregator.storage import PostgresSignalStore, migrate
 from services.common.access import AccessStore
 from services.common.events import RecordRef
+from services.common.gc_tuning import tune_garbage_collector
 from services.common.kafka import EventPublisher, create_broker, ensure_topics, subscribe_batches
 from services.common.logging import configure_logging
 from services.common.metrics import (
@@ -163,16 +163,6 @@ def declare_publishers(broker: KafkaBroker, settings: AggregatorSettings) -> Non
         description="Classified signals, decisions and corrections that can never be stored, "
         "with their original bytes and the reason. Key: `topic/partition` of the original.",
     )
-
-
-def tune_garbage_collector() -> None:
-    """Collect less often: a batch of 5,000 signals allocates hundreds of thousands of
-    short-lived objects, and at CPython's default threshold (700) the collector walks the heap
-    so often that it takes about half of the CPU time of storing a signal. None of these
-    objects form cycles that need prompt collection. ``freeze`` moves what exists after
-    start-up (modules, schemas, the lemma dictionary) out of the collector's way for good."""
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
 
 
 def create_service(settings: AggregatorSettings | None = None) -> AggregatorService:

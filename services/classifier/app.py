@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,6 +27,7 @@ from services.classifier.handlers import (
 from services.classifier.settings import ClassifierSettings
 from services.classifier.storage import CurrentModel, ModelFiles, PostgresCorrectionStore
 from services.common.events import RecordRef
+from services.common.gc_tuning import tune_garbage_collector
 from services.common.kafka import (
     ProducerPublisher,
     create_broker,
@@ -82,18 +82,6 @@ def declare_publishers(broker: KafkaBroker, settings: ClassifierSettings) -> Non
         description="Submitted records and corrections that can never be processed, with "
         "their original bytes and the reason. Key: `topic/partition` of the original.",
     )
-
-
-def tune_garbage_collector() -> None:
-    """Collect less often, as the aggregator and intake do: a batch of 5,000 signals holds
-    tokens, evidence and events of every signal until it is published, and at CPython's
-    default threshold (700) the collector walks all of them again and again — in the bench
-    about as many instructions as the learned model itself. None of these objects form
-    cycles that need prompt collection. ``freeze`` moves what exists after start-up
-    (modules, schemas, the taxonomy, the lemma dictionary) out of the collector's way."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
 
 
 def create_service(settings: ClassifierSettings | None = None) -> ClassifierService:

@@ -8,7 +8,6 @@ The acceptance path itself (validation, idempotency, publishing) is in ``submiss
 
 import asyncio
 import contextlib
-import gc
 import math
 import time
 from collections.abc import AsyncIterator, Callable
@@ -972,6 +971,7 @@ class BatchRequest(BaseModel):
 async def serve(settings: IntakeSettings | None = None) -> None:
     import uvicorn
 
+    from services.common.gc_tuning import tune_garbage_collector
     from services.common.logging import configure_logging
     from services.intake.server import CoalescingHttpToolsProtocol
 
@@ -981,15 +981,7 @@ async def serve(settings: IntakeSettings | None = None) -> None:
     # before the first request, not inside it.
     scrub("mama van Jan")
     app = create_app(settings)
-    # What exists now (modules, the scrubber's lists, the app) lives as long as the process:
-    # taken out of the collector's sight, an occasional full collection no longer walks those
-    # ~90,000 objects (tens of milliseconds) in the middle of someone's request.
-    gc.collect()
-    gc.freeze()
-    # Each request leaves a few hundred short-lived container objects; at the default
-    # threshold (700) the young generation is collected every couple of requests and the
-    # older ones often enough to show in the latency tail.
-    gc.set_threshold(50_000, 50, 100)
+    tune_garbage_collector()
     config = uvicorn.Config(
         app,
         host=settings.host,
