@@ -77,8 +77,7 @@ def classify(
     more the more corrections it learned from; the words that moved the model show up as
     evidence labelled "geleerd uit N correcties".
     """
-    if model is not None and (model.taxonomy_id != taxonomy.id or not model.intercepts):
-        model = None  # never apply what was learned under another taxonomy
+    model = _applicable(model, taxonomy)
     tokens, analyses, found, scores = _match(text, taxonomy)
     learned: list[tuple[int, int]] = []
     prediction = None
@@ -110,8 +109,7 @@ def classify_many(
     and the learned model scores and blends all texts in a few numpy calls instead of a
     few per text (see :meth:`LearnedModel.evaluate_many`).
     """
-    if model is not None and (model.taxonomy_id != taxonomy.id or not model.intercepts):
-        model = None  # never apply what was learned under another taxonomy
+    model = _applicable(model, taxonomy)
     version = classifier_version(taxonomy, model)
     matched = [_match(text, taxonomy) for text in texts]
     if model is None or not texts:
@@ -141,6 +139,13 @@ def classify_many(
         )
         for index, (text, (_, _, found, _)) in enumerate(zip(texts, matched, strict=True))
     ]
+
+
+def _applicable(model: LearnedModel | None, taxonomy: Taxonomy) -> LearnedModel | None:
+    """The model, unless it was learned under another taxonomy (never applied) or is empty."""
+    if model is not None and (model.taxonomy_id != taxonomy.id or not model.intercepts):
+        return None
+    return model
 
 
 class _Lazy:
